@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using ToDoList.Messaging.Transport;
+
+namespace ToDoList.Messaging.Embedded;
+
+/// <summary>
+/// The in-process transport: the all-in-one default, with nothing installed. Subscribers have
+/// bounded buffers and a publisher waits when one is full (never a silent drop); durable groups
+/// keep messages until a member acknowledges them.
+/// </summary>
+public sealed class EmbeddedTransport : ITransport
+{
+    private readonly object _gate = new();
+    private readonly EmbeddedOptions _options;
+    private readonly ConcurrentDictionary<string, Route> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DurableGroup> _durableGroups = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly Task _ackWaitLoop;
+    private CoreSubscription[] _subscriptions = [];
+
+    public EmbeddedTransport(string name = "memory", EmbeddedOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        Name = name;
+        _options = options ?? new EmbeddedOptions();
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        _ackWaitLoop = CheckAckWaitsAsync();
+    }
+
+    public string Name { get; }
+
+    public bool IsConnected => !_disposed.IsCancellationRequested;
+
+    internal TimeProvider TimeProvider { get; }
+
+    public ValueTask ConnectAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public async ValueTask PublishAsync(Message message, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        var route = _routes.GetOrAdd(message.Subject, BuildRoute);
+
+        if (route.IsEmpty)
+        {
+            if (message.ReplyTo is { } replyTo)
+            {
+                var status = new MessageHeaders { [MessagingHeaders.Status] = MessagingHeaders.NoRespondersStatus };
+                await PublishAsync(new Message(replyTo, ReadOnlyMemory<byte>.Empty, status), cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // Durable groups first: if one is full, the publish fails before anyone saw the message.
+        for (var i = 0; i < route.DurableGroups.Length; i++)
+        {
+            if (!route.DurableGroups[i].TryReserve())
+            {
+                for (var j = 0; j < i; j++)
+                {
+                    route.DurableGroups[j].Release();
+                }
+
+                throw new QueueFullException(route.DurableGroups[i].Name, _options.MaxMessagesPerGroup);
+            }
+        }
+
+        foreach (var group in route.DurableGroups)
+        {
+            group.Append(message);
+        }
+
+        foreach (var subscription in route.Plain)
+        {
+            await subscription.WriteAsync(new Delivery(message), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var queueGroup in route.QueueGroups)
+        {
+            await queueGroup.WriteAsync(new Delivery(message), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        Subjects.ValidateSubscribe(request.Subject);
+        ITransportSubscription subscription;
+        lock (_gate)
+        {
+            if (request.Durable)
+            {
+                var name = request.QueueGroup ?? throw new ArgumentException("A durable subscription needs a queue group name.", nameof(request));
+                if (!_durableGroups.TryGetValue(name, out var group))
+                {
+                    group = new DurableGroup(name, request.Subject, _options.MaxMessagesPerGroup, TimeProvider);
+                    _durableGroups.Add(name, group);
+                }
+                else if (group.Subject != request.Subject)
+                {
+                    throw new TransportException($"The durable group '{name}' is bound to '{group.Subject}', not '{request.Subject}'.");
+                }
+
+                subscription = group.AddMember(request);
+            }
+            else
+            {
+                var core = new CoreSubscription(this, request);
+                _subscriptions = [.. _subscriptions, core];
+                subscription = core;
+            }
+
+            _routes.Clear();
+        }
+
+        return ValueTask.FromResult(subscription);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _disposed.Cancel();
+        CoreSubscription[] subscriptions;
+        lock (_gate)
+        {
+            subscriptions = _subscriptions;
+            _subscriptions = [];
+            _routes.Clear();
+        }
+
+        foreach (var subscription in subscriptions)
+        {
+            subscription.Complete();
+        }
+
+        foreach (var group in _durableGroups.Values)
+        {
+            group.Complete();
+        }
+
+        await _ackWaitLoop.ConfigureAwait(false);
+        _disposed.Dispose();
+    }
+
+    private void Remove(CoreSubscription subscription)
+    {
+        lock (_gate)
+        {
+            _subscriptions = _subscriptions.Where(s => s != subscription).ToArray();
+            _routes.Clear();
+        }
+    }
+
+    private Route BuildRoute(string subject)
+    {
+        lock (_gate)
+        {
+            var matching = _subscriptions.Where(s => Subjects.Matches(s.Subject, subject)).ToArray();
+            return new Route(
+                Plain: matching.Where(s => s.QueueGroup is null).ToArray(),
+                QueueGroups: matching.Where(s => s.QueueGroup is not null)
+                    .GroupBy(s => s.QueueGroup!, StringComparer.Ordinal)
+                    .Select(g => new QueueGroupRoute(g.ToArray()))
+                    .ToArray(),
+                DurableGroups: _durableGroups.Values.Where(g => Subjects.Matches(g.Subject, subject)).ToArray());
+        }
+    }
+
+    private async Task CheckAckWaitsAsync()
+    {
+        using var timer = new PeriodicTimer(_options.AckWaitCheckInterval, TimeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_disposed.Token).ConfigureAwait(false))
+            {
+                DurableGroup[] groups;
+                lock (_gate)
+                {
+                    groups = _durableGroups.Values.ToArray();
+                }
+
+                foreach (var group in groups)
+                {
+                    group.RedeliverExpired();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed record Route(CoreSubscription[] Plain, QueueGroupRoute[] QueueGroups, DurableGroup[] DurableGroups)
+    {
+        public bool IsEmpty => Plain.Length == 0 && QueueGroups.Length == 0 && DurableGroups.Length == 0;
+    }
+
+    /// <summary>Members of one queue group matching a subject; each message goes to the next member.</summary>
+    private sealed class QueueGroupRoute(CoreSubscription[] members)
+    {
+        private int _next = -1;
+
+        public async ValueTask WriteAsync(Delivery delivery, CancellationToken cancellationToken)
+        {
+            for (var tries = 0; tries < members.Length; tries++)
+            {
+                var member = members[(int)((uint)Interlocked.Increment(ref _next) % (uint)members.Length)];
+                if (member.TryWrite(delivery))
+                {
+                    return;
+                }
+            }
+
+            // Every member is full: wait on one rather than drop.
+            var chosen = members[(int)((uint)Interlocked.Increment(ref _next) % (uint)members.Length)];
+            await chosen.WriteAsync(delivery, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class CoreSubscription : ITransportSubscription
+    {
+        private readonly EmbeddedTransport _transport;
+        private readonly Channel<Delivery> _channel;
+
+        public CoreSubscription(EmbeddedTransport transport, SubscriptionRequest request)
+        {
+            _transport = transport;
+            Subject = request.Subject;
+            QueueGroup = request.QueueGroup;
+            _channel = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(request.Capacity)
+            {
+                FullMode = BoundedChannelFullMode.Wait,
+                SingleWriter = false,
+                SingleReader = false,
+            });
+        }
+
+        public string Subject { get; }
+
+        public string? QueueGroup { get; }
+
+        public ChannelReader<Delivery> Deliveries => _channel.Reader;
+
+        public bool TryWrite(Delivery delivery) => _channel.Writer.TryWrite(delivery);
+
+        public async ValueTask WriteAsync(Delivery delivery, CancellationToken cancellationToken)
+        {
+            if (_channel.Writer.TryWrite(delivery))
+            {
+                return;
+            }
+
+            try
+            {
+                await _channel.Writer.WriteAsync(delivery, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                // Unsubscribed while the publisher waited: as if it had unsubscribed just before.
+            }
+        }
+
+        public void Complete() => _channel.Writer.TryComplete();
+
+        public ValueTask DisposeAsync()
+        {
+            _transport.Remove(this);
+            Complete();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ToDoList.Messaging.DeadLetters;
+using ToDoList.Messaging.Embedded;
+
+namespace ToDoList.Messaging.Hosting;
+
+public static class MessagingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the <see cref="MessageBus"/> on the transport its URL names, and a hosted service that
+    /// connects it and runs the registered handlers. <c>memory://</c> and <c>embedded://</c> are always known.
+    /// </summary>
+    public static IServiceCollection AddMessaging(this IServiceCollection services, Func<IServiceProvider, MessagingOptions> options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(sp => sp.GetRequiredService<Func<IServiceProvider, MessagingOptions>>()(sp));
+        services.AddTransport("memory", (url, _) => new EmbeddedTransport("memory"));
+        services.AddTransport("embedded", (url, _) => new EmbeddedTransport("embedded"));
+        services.AddSingleton(sp =>
+        {
+            var messaging = sp.GetRequiredService<MessagingOptions>();
+            var url = TransportUrl.Parse(messaging.Url);
+            var registration = sp.GetServices<TransportRegistration>().LastOrDefault(r => string.Equals(r.Scheme, url.Scheme, StringComparison.OrdinalIgnoreCase))
+                ?? throw new TransportException($"No transport is registered for '{url}'. Known schemes: {string.Join(", ", sp.GetServices<TransportRegistration>().Select(r => r.Scheme + "://").Distinct())}.");
+            return new MessageBus(registration.Create(url, sp), messaging, sp.GetRequiredService<ILogger<MessageBus>>(), sp.GetService<TimeProvider>());
+        });
+        services.AddHostedService<MessagingHostedService>();
+        return services;
+    }
+
+    /// <summary>Makes a URL scheme known, for transports in their own packages.</summary>
+    public static IServiceCollection AddTransport(this IServiceCollection services, string scheme, Func<TransportUrl, IServiceProvider, Transport.ITransport> create) =>
+        services.AddSingleton(new TransportRegistration(scheme, create));
+
+    /// <summary>Runs <typeparamref name="THandler"/> for every message on <paramref name="subject"/>, from the start of the host to its stop.</summary>
+    public static IServiceCollection AddMessageHandler<THandler, TMessage>(this IServiceCollection services, string subject, SubscribeOptions? options = null)
+        where THandler : class, IMessageHandler<TMessage>
+    {
+        services.AddScoped<THandler>();
+        services.AddSingleton(new HandlerRegistration(subject, options ?? new SubscribeOptions(), root => async (context, cancellationToken) =>
+        {
+            var typed = new MessageContext<TMessage>(context, context.Deserialize<TMessage>());
+            await using var scope = root.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<THandler>().HandleAsync(typed, cancellationToken).ConfigureAwait(false);
+        }));
+        return services;
+    }
+
+    /// <summary>Answers scatter-gather requests on <see cref="InstanceInfo.Subject"/> with this process's <see cref="InstanceInfo"/>.</summary>
+    public static IServiceCollection AddInstanceInfo(this IServiceCollection services, string role)
+    {
+        services.AddSingleton(sp => new InstanceDirectory(role, sp.GetRequiredService<MessageBus>()));
+        services.AddSingleton(new HandlerRegistration(InstanceInfo.Subject, new SubscribeOptions(), root =>
+            (context, cancellationToken) => root.GetRequiredService<InstanceDirectory>().ReplyAsync(context, cancellationToken)));
+        return services;
+    }
+
+    /// <summary>Keeps the dead letters of every subject (a durable group on <c>deadletter.&gt;</c>) to list, replay and delete.</summary>
+    public static IServiceCollection AddDeadLetterStore(this IServiceCollection services)
+    {
+        services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton(new HandlerRegistration(Subjects.DeadLetterPrefix + ">", new SubscribeOptions { QueueGroup = DeadLetterStore.QueueGroup, Durable = true }, root =>
+            (context, _) => root.GetRequiredService<DeadLetterStore>().Add(context.Message)));
+        return services;
+    }
+}

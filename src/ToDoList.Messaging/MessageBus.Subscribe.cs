@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using ToDoList.Messaging.Diagnostics;
+using ToDoList.Messaging.Transport;
+
+namespace ToDoList.Messaging;
+
+/// <summary>Handles one message. Throwing means "try again later"; after the last try the message becomes a dead letter.</summary>
+public delegate ValueTask MessageHandler(MessageContext context, CancellationToken cancellationToken);
+
+public sealed partial class MessageBus
+{
+    /// <summary>Subscribes a handler of raw messages. Dispose the result to unsubscribe.</summary>
+    public async ValueTask<Subscription> SubscribeAsync(string subject, MessageHandler handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new SubscribeOptions();
+        Subjects.ValidateSubscribe(subject);
+        if (options.Durable && string.IsNullOrWhiteSpace(options.QueueGroup))
+        {
+            throw new ArgumentException("A durable subscription needs a QueueGroup, which names it.", nameof(options));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrency, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Capacity, 1);
+
+        var request = new SubscriptionRequest(subject, options.QueueGroup, options.Durable, options.Capacity, options.AckWait);
+        var transportSubscription = await Transport.SubscribeAsync(request, cancellationToken).ConfigureAwait(false);
+        var subscription = new Subscription(this, transportSubscription, subject, options, handler);
+        lock (_subscriptions)
+        {
+            _subscriptions.Add(subscription);
+        }
+
+        subscription.Start();
+        return subscription;
+    }
+
+    /// <summary>Subscribes a handler of JSON messages of type <typeparamref name="T"/>; data that is not one is a poison message.</summary>
+    public ValueTask<Subscription> SubscribeAsync<T>(string subject, Func<MessageContext<T>, CancellationToken, ValueTask> handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(subject, (context, ct) => handler(new MessageContext<T>(context, context.Deserialize<T>()), ct), options, cancellationToken);
+
+    internal async ValueTask ProcessAsync(Subscription subscription, Delivery delivery, CancellationToken cancellationToken)
+    {
+        var retry = subscription.Options.Retry ?? Options.Retry;
+        var attempt = delivery.Attempt;
+        while (true)
+        {
+            var context = new MessageContext(this, delivery.Message, attempt, subscription.Options.QueueGroup);
+            using var activity = MessagingTelemetry.StartProcess(delivery.Message, Transport.Name, subscription.Options.QueueGroup);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await subscription.Handler(context, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _handled);
+                MessagingTelemetry.Consumed.Add(1);
+                MessagingTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                if (delivery.Acknowledgement is { } ack)
+                {
+                    await ack.AckAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Shutting down: a durable message comes again, to this process after restart or to another member.
+                if (delivery.Acknowledgement is { } ack)
+                {
+                    await ack.NakAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return;
+            }
+            catch (Exception exception)
+            {
+                Interlocked.Increment(ref _failed);
+                MessagingTelemetry.Failed.Add(1);
+                activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+                var poison = exception is PoisonMessageException;
+                if (poison || attempt >= retry.MaxDeliver)
+                {
+                    await DeadLetterAsync(subscription, delivery, attempt, exception).ConfigureAwait(false);
+                    return;
+                }
+
+                var delay = retry.DelayAfter(attempt);
+                Log.HandlerFailed(_logger, delivery.Message.Subject, delivery.Message.Id, attempt, retry.MaxDeliver, delay.TotalMilliseconds, exception);
+                if (delivery.Acknowledgement is { } ack)
+                {
+                    await ack.NakAsync(delay, CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+
+                // At-most-once delivery: the transport will not bring it again, so this process tries again itself.
+                try
+                {
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                attempt++;
+            }
+        }
+    }
+
+    private async ValueTask DeadLetterAsync(Subscription subscription, Delivery delivery, int attempt, Exception exception)
+    {
+        var message = delivery.Message;
+        if (message.Subject.StartsWith(Subjects.DeadLetterPrefix, StringComparison.Ordinal))
+        {
+            // A dead letter of a dead letter would loop; the log keeps it.
+            Log.DeadLetterHandlerFailed(_logger, message.Subject, message.Id, exception);
+            await AckAsync(delivery).ConfigureAwait(false);
+            return;
+        }
+
+        var headers = message.HasHeaders ? message.Headers.Clone() : new MessageHeaders();
+        headers[MessagingHeaders.DeadLetterError] = Truncate($"{exception.GetType().Name}: {exception.Message}", 1000);
+        headers[MessagingHeaders.DeadLetterGroup] = subscription.Options.QueueGroup ?? "";
+        headers[MessagingHeaders.DeadLetterAttempts] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        headers[MessagingHeaders.DeadLetterSubject] = message.Subject;
+        headers[MessagingHeaders.DeadLetterTime] = _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            await PublishAsync(new Message(Subjects.DeadLetterOf(message.Subject), message.Data, headers), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception publishError)
+        {
+            // The dead letter could not be kept: leave the message with the transport rather than lose it.
+            Log.DeadLetterPublishFailed(_logger, message.Subject, message.Id, publishError);
+            if (delivery.Acknowledgement is { } ack)
+            {
+                await ack.NakAsync(Options.Retry.MaxDelay, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref _deadLettered);
+        MessagingTelemetry.DeadLettered.Add(1);
+        Log.DeadLettered(_logger, message.Subject, message.Id, attempt, subscription.Options.QueueGroup, exception);
+        await AckAsync(delivery).ConfigureAwait(false);
+    }
+
+    private static ValueTask AckAsync(Delivery delivery) =>
+        delivery.Acknowledgement?.AckAsync(CancellationToken.None) ?? ValueTask.CompletedTask;
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
+}

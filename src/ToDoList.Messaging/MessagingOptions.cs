@@ -1,0 +1,101 @@
+using System.Text.Json;
+
+namespace ToDoList.Messaging;
+
+/// <summary>Settings of the message bus; bound from the <c>MessageQueue</c> configuration section.</summary>
+public sealed record MessagingOptions
+{
+    /// <summary>
+    /// Which transport, by URL: <c>memory://</c> (default), <c>embedded://</c>, and the brokers'
+    /// URLs once their transports are registered. A password in it never reaches a log.
+    /// </summary>
+    public string Url { get; init; } = "memory://";
+
+    /// <summary>The CloudEvents <c>source</c> of messages this process publishes. Default <c>/todo</c>.</summary>
+    public string Source { get; init; } = "/todo";
+
+    /// <summary>Largest payload accepted at publish. Default 1 MiB.</summary>
+    public int MaxPayloadBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Timeout of a request when the caller names none. Default 5 s.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How failing messages are tried again and when they become dead letters.</summary>
+    public RetryPolicy Retry { get; init; } = new();
+
+    /// <summary>Serializer settings for typed payloads; set a source-generated resolver here.</summary>
+    public JsonSerializerOptions Json { get; init; } = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>Retries with exponential backoff and jitter, then the dead letters.</summary>
+public sealed record RetryPolicy
+{
+    /// <summary>Tries in all, the first included, before a message becomes a dead letter. Default 5.</summary>
+    public int MaxDeliver { get; init; } = 5;
+
+    /// <summary>Wait before the second try; each later wait doubles. Default 200 ms.</summary>
+    public TimeSpan InitialDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest wait between tries. Default 30 s.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Fraction of each wait added or removed at random so retries of many messages spread out. Default 0.2.</summary>
+    public double Jitter { get; init; } = 0.2;
+
+    /// <summary>The wait after try number <paramref name="attempt"/> (1-based) failed.</summary>
+    public TimeSpan DelayAfter(int attempt)
+    {
+        var exponential = InitialDelay.TotalMilliseconds * Math.Pow(2, Math.Max(0, attempt - 1));
+        var capped = Math.Min(exponential, MaxDelay.TotalMilliseconds);
+        var jittered = capped * (1 + (Jitter * ((Random.Shared.NextDouble() * 2) - 1)));
+        return TimeSpan.FromMilliseconds(Math.Max(0, jittered));
+    }
+}
+
+/// <summary>How a handler subscribes.</summary>
+public sealed record SubscribeOptions
+{
+    /// <summary>Members of the same group share the messages: each goes to one member. Null: every message to this subscriber.</summary>
+    public string? QueueGroup { get; init; }
+
+    /// <summary>
+    /// At-least-once: the group keeps messages while no member runs and delivers unacknowledged
+    /// ones again. Needs <see cref="QueueGroup"/>, which names the durable consumer.
+    /// </summary>
+    public bool Durable { get; init; }
+
+    /// <summary>Messages handled at once by this subscriber. Default 1, which keeps them in order.</summary>
+    public int MaxConcurrency { get; init; } = 1;
+
+    /// <summary>Messages buffered for this subscriber; when full the publisher waits (never a silent drop). Default 1024.</summary>
+    public int Capacity { get; init; } = 1024;
+
+    /// <summary>How long a durable delivery may go unacknowledged before it is delivered again. Default 30 s.</summary>
+    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Overrides the bus's retry policy for this subscription.</summary>
+    public RetryPolicy? Retry { get; init; }
+}
+
+/// <summary>How a typed message is published.</summary>
+public sealed record PublishOptions
+{
+    /// <summary>The CloudEvents id; a new unique one when null. It is the idempotency key.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>The CloudEvents type; the subject when null.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>Extra headers, sent as they are.</summary>
+    public MessageHeaders? Headers { get; init; }
+}
+
+/// <summary>How a scatter-gather request collects replies.</summary>
+public sealed record GatherOptions
+{
+    /// <summary>How long replies are collected. Default 1 s.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Stop as soon as this many replies came; null waits for the whole window.</summary>
+    public int? MaxReplies { get; init; }
+}

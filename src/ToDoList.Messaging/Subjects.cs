@@ -1,0 +1,122 @@
+namespace ToDoList.Messaging;
+
+/// <summary>
+/// Subject syntax as in NATS: tokens separated by dots; in a subscription, <c>*</c> matches one
+/// token and a final <c>&gt;</c> matches one or more.
+/// </summary>
+public static class Subjects
+{
+    /// <summary>Where dead letters go: <c>deadletter.&lt;original subject&gt;</c>.</summary>
+    public const string DeadLetterPrefix = "deadletter.";
+
+    public const int MaxLength = 256;
+
+    public static string DeadLetterOf(string subject) => DeadLetterPrefix + subject;
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="subject"/> is a concrete subject to publish on.</summary>
+    public static void ValidatePublish(string subject)
+    {
+        Validate(subject, allowWildcards: false);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="subject"/> is a valid subscription pattern.</summary>
+    public static void ValidateSubscribe(string subject)
+    {
+        Validate(subject, allowWildcards: true);
+    }
+
+    public static bool IsValidPublish(string subject) => Check(subject, allowWildcards: false) is null;
+
+    public static bool HasWildcards(string pattern) =>
+        pattern.Contains('*') || pattern.Contains('>');
+
+    /// <summary>True when <paramref name="subject"/> matches <paramref name="pattern"/>.</summary>
+    public static bool Matches(string pattern, string subject)
+    {
+        var p = pattern.AsSpan();
+        var s = subject.AsSpan();
+        while (true)
+        {
+            var pEnd = p.IndexOf('.');
+            var pToken = pEnd < 0 ? p : p[..pEnd];
+            if (pToken is ">")
+            {
+                return !s.IsEmpty;
+            }
+
+            if (s.IsEmpty)
+            {
+                return false;
+            }
+
+            var sEnd = s.IndexOf('.');
+            var sToken = sEnd < 0 ? s : s[..sEnd];
+            if (pToken is not "*" && !pToken.SequenceEqual(sToken))
+            {
+                return false;
+            }
+
+            if (pEnd < 0 || sEnd < 0)
+            {
+                return pEnd < 0 && sEnd < 0;
+            }
+
+            p = p[(pEnd + 1)..];
+            s = s[(sEnd + 1)..];
+        }
+    }
+
+    private static void Validate(string subject, bool allowWildcards)
+    {
+        if (Check(subject, allowWildcards) is { } problem)
+        {
+            throw new ArgumentException($"Invalid subject '{subject}': {problem}.", nameof(subject));
+        }
+    }
+
+    private static string? Check(string? subject, bool allowWildcards)
+    {
+        if (string.IsNullOrEmpty(subject))
+        {
+            return "it is empty";
+        }
+
+        if (subject.Length > MaxLength)
+        {
+            return $"it is longer than {MaxLength} characters";
+        }
+
+        var tokens = subject.Split('.');
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var token = tokens[i];
+            if (token.Length == 0)
+            {
+                return "a token is empty";
+            }
+
+            if (token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                return "it contains white space or a control character";
+            }
+
+            var wildcard = token is "*" or ">";
+            if (!wildcard && (token.Contains('*') || token.Contains('>')))
+            {
+                return "a wildcard must be a whole token";
+            }
+
+            if (wildcard && !allowWildcards)
+            {
+                return "wildcards are for subscriptions, not for publishing";
+            }
+
+            if (token is ">" && i != tokens.Length - 1)
+            {
+                return "'>' must be the last token";
+            }
+        }
+
+        return null;
+    }
+}
