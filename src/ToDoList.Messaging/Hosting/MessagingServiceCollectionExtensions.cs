@@ -15,7 +15,6 @@ public static class MessagingServiceCollectionExtensions
     public static IServiceCollection AddMessaging(this IServiceCollection services, Func<IServiceProvider, MessagingOptions> options)
     {
         services.AddSingleton(options);
-        services.AddSingleton(sp => sp.GetRequiredService<Func<IServiceProvider, MessagingOptions>>()(sp));
         services.AddTransport("memory", (url, _) => new EmbeddedTransport("memory"));
         services.AddTransport("embedded", (url, _) => new EmbeddedTransport("embedded"));
         services.AddSingleton(sp =>

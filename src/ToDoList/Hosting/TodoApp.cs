@@ -1,0 +1,138 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Scalar.AspNetCore;
+using ToDoList.Api;
+using ToDoList.Data;
+using ToDoList.Handlers;
+using ToDoList.Items;
+using ToDoList.Messaging;
+using ToDoList.Messaging.Hosting;
+using ToDoList.ServiceDefaults;
+using ToDoList.Web;
+using ToDoList.Web.Components;
+
+namespace ToDoList.Hosting;
+
+/// <summary>Builds the process for one role: the all-in-one default, or one part of the distributed system.</summary>
+public static class TodoApp
+{
+    public const string EmbeddedUrl = "embedded://";
+
+    /// <summary>
+    /// Builds the host of <paramref name="role"/>. Roles that listen (or are given <c>--urls</c>) get
+    /// a web host with <c>/healthz</c> and <c>/metrics</c>; the handlers alone get a plain host.
+    /// Throws <see cref="RoleConfigurationException"/> for a configuration the role cannot run with.
+    /// </summary>
+    public static IHost Build(Role role, string[] args)
+    {
+        var urls = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build()["urls"];
+        if (urls is null && role.DefaultUrls() is null)
+        {
+            var hostBuilder = Host.CreateApplicationBuilder(args);
+            hostBuilder.AddTodoServices(role);
+            return hostBuilder.Build();
+        }
+
+        var builder = WebApplication.CreateBuilder(args);
+        if (urls is null)
+        {
+            builder.WebHost.UseUrls(role.DefaultUrls()!);
+        }
+
+        builder.AddTodoServices(role);
+        var app = builder.Build();
+        app.UseTodoEndpoints(role);
+        return app;
+    }
+
+    public static IHostApplicationBuilder AddTodoServices(this IHostApplicationBuilder builder, Role role)
+    {
+        var queueUrl = builder.Configuration["MessageQueue:Url"];
+        if (role != Role.AllInOne && (queueUrl is null || IsInProcess(queueUrl)))
+        {
+            throw new RoleConfigurationException(
+                $"todo {role.ServiceName()} talks to the other parts through a shared message queue: set MessageQueue__Url (for example nats://localhost:4222); the in-process queue works only in the all-in-one `todo`.");
+        }
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddTodoDatabase();
+        builder.AddServiceDefaults(role.ServiceName());
+        builder.Services.AddMessaging(_ => new MessagingOptions
+        {
+            Url = queueUrl ?? EmbeddedUrl,
+            Source = "/" + role.ServiceName(),
+            Json = new(TodoJson.Default.Options),
+        });
+        builder.Services.AddInstanceInfo(role.ServiceName());
+
+        if (role.HasSaveHandler())
+        {
+            var durable = new SubscribeOptions { QueueGroup = SaveHandler.QueueGroup, Durable = true };
+            builder.Services.AddMessageHandler<SaveHandler, NewItemEvent>(TodoSubjects.NewItem, durable);
+            builder.Services.AddMessageHandler<ItemCommandHandler, CompleteItemCommand>(TodoSubjects.Complete, new SubscribeOptions { QueueGroup = ItemCommandHandler.CompleteGroup, Durable = true });
+            builder.Services.AddMessageHandler<ItemCommandHandler, DeleteItemCommand>(TodoSubjects.Delete, new SubscribeOptions { QueueGroup = ItemCommandHandler.DeleteGroup, Durable = true });
+        }
+
+        if (role.HasAuditHandler())
+        {
+            builder.Services.AddMessageHandler<AuditHandler, NewItemEvent>(TodoSubjects.NewItem, new SubscribeOptions { QueueGroup = AuditHandler.QueueGroup, Durable = true });
+        }
+
+        if (role.HasWeb())
+        {
+            builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+            builder.Services.AddSingleton<ItemFeed>();
+            foreach (var subject in ItemFeed.Subjects)
+            {
+                builder.Services.AddSingleton(new HandlerRegistration(subject, new SubscribeOptions { Capacity = 4096 }, sp => sp.GetRequiredService<ItemFeed>().OnMessageAsync));
+            }
+
+            builder.Services.AddDeadLetterStore();
+        }
+
+        if (role.HasApi())
+        {
+            builder.Services.AddOpenApi();
+        }
+
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, TodoJson.Default));
+        return builder;
+    }
+
+    public static WebApplication UseTodoEndpoints(this WebApplication app, Role role)
+    {
+        // Client mistakes Kestrel finds (body too large, bad framing) keep their 4xx; only our own faults are 500.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.MapDefaultEndpoints();
+
+        if (role.HasApi())
+        {
+            app.MapOpenApi();
+            app.MapScalarApiReference();
+            app.MapTodoApi();
+        }
+
+        if (role.HasWeb())
+        {
+            app.UseAntiforgery();
+            app.MapStaticAssets();
+            app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        }
+        else
+        {
+            app.MapGet("/", () => Results.Redirect(role.HasApi() ? "/scalar" : "/healthz")).ExcludeFromDescription();
+        }
+
+        return app;
+    }
+
+    private static bool IsInProcess(string url) =>
+        url.StartsWith("embedded:", StringComparison.OrdinalIgnoreCase) || url.StartsWith("memory:", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>A configuration a role cannot run with; its message is the one line the user sees.</summary>
+public sealed class RoleConfigurationException(string message) : Exception(message);

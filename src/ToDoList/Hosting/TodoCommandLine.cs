@@ -1,0 +1,46 @@
+using System.CommandLine;
+
+namespace ToDoList.Hosting;
+
+/// <summary><c>todo</c> runs every role; <c>todo web|api|save-handler|audit-handler</c> runs one. Other arguments go to ASP.NET Core (<c>--urls</c>, settings).</summary>
+public static class TodoCommandLine
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("ToDoList: an event-driven to-do app. With no command it runs every part in one process on http://localhost:8080 (web) and http://localhost:8081 (API).")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        root.SetAction((result, ct) => RunAsync(Role.AllInOne, result, ct));
+
+        AddRole(root, "web", Role.Web, "The web UI (todo-web) on http://localhost:8080.");
+        AddRole(root, "api", Role.Api, "The REST API (todo-api) on http://localhost:8081.");
+        AddRole(root, "save-handler", Role.SaveHandler, "Stores new items (queue group save-handler). Listens only with --urls, for /healthz and /metrics.");
+        AddRole(root, "audit-handler", Role.AuditHandler, "Records every new-item event (queue group audit-handler). Listens only with --urls.");
+        return root;
+    }
+
+    private static void AddRole(RootCommand root, string name, Role role, string description)
+    {
+        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+        command.SetAction((result, ct) => RunAsync(role, result, ct));
+        root.Subcommands.Add(command);
+    }
+
+    private static async Task<int> RunAsync(Role role, ParseResult result, CancellationToken cancellationToken)
+    {
+        IHost host;
+        try
+        {
+            host = TodoApp.Build(role, [.. result.UnmatchedTokens]);
+        }
+        catch (RoleConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+
+        await host.RunAsync(cancellationToken);
+        return 0;
+    }
+}

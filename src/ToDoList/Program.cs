@@ -1,0 +1,3 @@
+using ToDoList.Hosting;
+
+return await TodoCommandLine.Create().Parse(args).InvokeAsync();
