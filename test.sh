@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test of ToDoList. On a fresh Debian/Ubuntu machine it first installs what the
+# tests need, then builds, publishes the app once (browser tests run the published output),
+# runs every test project, and ends with one line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+
+# --- What the tests need from the system -------------------------------------------------
+packages=()
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+if ((${#packages[@]})); then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "Installing: ${packages[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+# --- Build once, publish the app once ----------------------------------------------------
+dotnet tool restore >/dev/null
+dotnet build ToDoList.slnx -c Release -nologo -clp:ErrorsOnly
+dotnet publish src/ToDoList -c Release -o .build/app -nologo -clp:ErrorsOnly >/dev/null
+export TODO_APP_DIR="$root/.build/app"
+
+# --- Test, one project after another (2 cores: parallel projects only fight) -------------
+results="$root/.build/test-results"
+rm -rf "$results"
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results" || status=1
+done
+
+# --- One line for CI: summed over every test project -------------------------------------
+passed=0
+failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+echo "$passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
