@@ -12,11 +12,13 @@ public sealed class EmbeddedTransport : ITransport
 {
     private readonly object _gate = new();
     private readonly EmbeddedOptions _options;
+    private const int MaxCachedRoutes = 10_000;
     private readonly ConcurrentDictionary<string, Route> _routes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DurableGroup> _durableGroups = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _disposed = new();
     private readonly Task _ackWaitLoop;
     private CoreSubscription[] _subscriptions = [];
+    private int _version;
 
     public EmbeddedTransport(string name = "memory", EmbeddedOptions? options = null, TimeProvider? timeProvider = null)
     {
@@ -37,7 +39,7 @@ public sealed class EmbeddedTransport : ITransport
     public async ValueTask PublishAsync(Message message, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        var route = _routes.GetOrAdd(message.Subject, BuildRoute);
+        var route = RouteOf(message.Subject);
 
         if (route.IsEmpty)
         {
@@ -109,7 +111,7 @@ public sealed class EmbeddedTransport : ITransport
                 subscription = core;
             }
 
-            _routes.Clear();
+            Changed();
         }
 
         return ValueTask.FromResult(subscription);
@@ -128,7 +130,7 @@ public sealed class EmbeddedTransport : ITransport
         {
             subscriptions = _subscriptions;
             _subscriptions = [];
-            _routes.Clear();
+            Changed();
         }
 
         foreach (var subscription in subscriptions)
@@ -150,8 +152,35 @@ public sealed class EmbeddedTransport : ITransport
         lock (_gate)
         {
             _subscriptions = _subscriptions.Where(s => s != subscription).ToArray();
+            Changed();
+        }
+    }
+
+    /// <summary>Who gets a subject, cached until subscriptions change.</summary>
+    private Route RouteOf(string subject)
+    {
+        // A route built while a subscription was being added may be stale: the version tells.
+        if (_routes.TryGetValue(subject, out var route) && route.Version == Volatile.Read(ref _version))
+        {
+            return route;
+        }
+
+        route = BuildRoute(subject);
+        if (_routes.Count >= MaxCachedRoutes)
+        {
+            // Reply subjects are unique per request: keep the cache from growing without end.
             _routes.Clear();
         }
+
+        _routes[subject] = route;
+        return route;
+    }
+
+    /// <summary>Called under the gate whenever subscriptions change.</summary>
+    private void Changed()
+    {
+        Interlocked.Increment(ref _version);
+        _routes.Clear();
     }
 
     private Route BuildRoute(string subject)
@@ -165,7 +194,8 @@ public sealed class EmbeddedTransport : ITransport
                     .GroupBy(s => s.QueueGroup!, StringComparer.Ordinal)
                     .Select(g => new QueueGroupRoute(g.ToArray()))
                     .ToArray(),
-                DurableGroups: _durableGroups.Values.Where(g => Subjects.Matches(g.Subject, subject)).ToArray());
+                DurableGroups: _durableGroups.Values.Where(g => Subjects.Matches(g.Subject, subject)).ToArray(),
+                Version: _version);
         }
     }
 
@@ -193,7 +223,7 @@ public sealed class EmbeddedTransport : ITransport
         }
     }
 
-    private sealed record Route(CoreSubscription[] Plain, QueueGroupRoute[] QueueGroups, DurableGroup[] DurableGroups)
+    private sealed record Route(CoreSubscription[] Plain, QueueGroupRoute[] QueueGroups, DurableGroup[] DurableGroups, int Version)
     {
         public bool IsEmpty => Plain.Length == 0 && QueueGroups.Length == 0 && DurableGroups.Length == 0;
     }
