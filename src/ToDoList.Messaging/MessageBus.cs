@@ -22,6 +22,13 @@ public sealed partial class MessageBus : IAsyncDisposable
     {
         Transport = transport;
         Options = options ?? new MessagingOptions();
+
+        // GetTypeInfo needs a resolver: without one set, use reflection, as JsonSerializer itself would.
+        if (!Options.Json.IsReadOnly)
+        {
+            Options.Json.MakeReadOnly(populateMissingResolver: true);
+        }
+
         _logger = logger ?? NullLogger<MessageBus>.Instance;
         _time = timeProvider ?? TimeProvider.System;
     }
