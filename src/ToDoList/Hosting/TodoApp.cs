@@ -50,7 +50,7 @@ public static class TodoApp
         if (role != Role.AllInOne && (queueUrl is null || IsInProcess(queueUrl)))
         {
             throw new RoleConfigurationException(
-                $"todo {role.ServiceName()} talks to the other parts through a shared message queue: set MessageQueue__Url (for example nats://localhost:4222); the in-process queue works only in the all-in-one `todo`.");
+                $"{role.ServiceName()} needs a message queue shared with the other parts: set MessageQueue__Url (for example nats://localhost:4222); the in-process queue (embedded://, memory://) serves only the all-in-one `todo`.");
         }
 
         builder.Services.AddSingleton(TimeProvider.System);

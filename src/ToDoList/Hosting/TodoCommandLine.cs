@@ -40,7 +40,16 @@ public static class TodoCommandLine
             return 2;
         }
 
-        await host.RunAsync(cancellationToken);
-        return 0;
+        try
+        {
+            await host.RunAsync(cancellationToken);
+            return 0;
+        }
+        catch (Messaging.MessagingException e)
+        {
+            // The host logged the details; the last line says what to change.
+            await Console.Error.WriteLineAsync($"todo {role.ServiceName()}: {e.Message}");
+            return 2;
+        }
     }
 }
