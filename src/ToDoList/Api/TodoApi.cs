@@ -14,6 +14,8 @@ public static class TodoApi
     public const int MaxWaitSeconds = 60;
     public const int MaxPageSize = 1000;
 
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
     public static IEndpointRouteBuilder MapTodoApi(this IEndpointRouteBuilder endpoints)
     {
         var todo = endpoints.MapGroup("/todo").WithTags("todo");
@@ -59,7 +61,8 @@ public static class TodoApi
         NewItemEvent? newItem;
         try
         {
-            newItem = JsonSerializer.Deserialize(body, TodoJson.Default.NewItemEvent);
+            // A byte order mark is allowed before JSON (RFC 8259 §8.1), as ASP.NET Core's own body binding allows it.
+            newItem = JsonSerializer.Deserialize(body.AsSpan().StartsWith(Utf8ByteOrderMark) ? body.AsSpan(Utf8ByteOrderMark.Length) : body, TodoJson.Default.NewItemEvent);
         }
         catch (JsonException e)
         {

@@ -17,6 +17,8 @@ public static class TodoApp
 {
     public const string EmbeddedUrl = "embedded://";
 
+    private static readonly string ApplicationName = typeof(TodoApp).Assembly.GetName().Name!;
+
     /// <summary>
     /// Builds the host of <paramref name="role"/>. Roles that listen (or are given <c>--urls</c>) get
     /// a web host with <c>/healthz</c> and <c>/metrics</c>; the handlers alone get a plain host.
@@ -27,12 +29,13 @@ public static class TodoApp
         var urls = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build()["urls"];
         if (urls is null && role.DefaultUrls() is null)
         {
-            var hostBuilder = Host.CreateApplicationBuilder(args);
+            var hostBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ApplicationName = ApplicationName });
             hostBuilder.AddTodoServices(role);
             return hostBuilder.Build();
         }
 
-        var builder = WebApplication.CreateBuilder(args);
+        // Named after this assembly, not the entry one: static assets are found by it when another process (a test) hosts the app.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = ApplicationName });
         if (urls is null)
         {
             builder.WebHost.UseUrls(role.DefaultUrls()!);
@@ -46,7 +49,8 @@ public static class TodoApp
 
     public static IHostApplicationBuilder AddTodoServices(this IHostApplicationBuilder builder, Role role)
     {
-        var queueUrl = builder.Configuration["MessageQueue:Url"];
+        // Blank is unset: a Compose file's `MessageQueue__Url: ${URL:-}` must meet the same clear refusal, or the default.
+        var queueUrl = builder.Configuration["MessageQueue:Url"] is { } configured && !string.IsNullOrWhiteSpace(configured) ? configured.Trim() : null;
         if (role != Role.AllInOne && (queueUrl is null || IsInProcess(queueUrl)))
         {
             throw new RoleConfigurationException(
