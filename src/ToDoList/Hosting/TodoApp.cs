@@ -26,7 +26,8 @@ public static class TodoApp
     /// </summary>
     public static IHost Build(Role role, string[] args)
     {
-        var urls = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build()["urls"];
+        var hostSettings = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build();
+        var urls = hostSettings["urls"];
         if (urls is null && role.DefaultUrls() is null)
         {
             var hostBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ApplicationName = ApplicationName });
@@ -35,7 +36,14 @@ public static class TodoApp
         }
 
         // Named after this assembly, not the entry one: static assets are found by it when another process (a test) hosts the app.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = ApplicationName });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = ApplicationName,
+            // wwwroot (blazor.web.js, app.css) and appsettings.json sit beside todo.dll; from another working folder
+            // (the image runs in /data) static assets answered 200 with an empty body and no page ever became interactive.
+            ContentRootPath = hostSettings[WebHostDefaults.ContentRootKey] ?? AppContext.BaseDirectory,
+        });
         if (urls is null)
         {
             builder.WebHost.UseUrls(role.DefaultUrls()!);
