@@ -30,7 +30,12 @@ public static class TodoApp
         var urls = hostSettings["urls"];
         if (urls is null && role.DefaultUrls() is null)
         {
-            var hostBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ApplicationName = ApplicationName });
+            var hostBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+            {
+                Args = args,
+                ApplicationName = ApplicationName,
+                ContentRootPath = hostSettings[WebHostDefaults.ContentRootKey] ?? AppContext.BaseDirectory,
+            });
             hostBuilder.AddTodoServices(role);
             return hostBuilder.Build();
         }
