@@ -15,4 +15,7 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Error, "Handler of dead letter {MessageId} on {Subject} failed; it is not dead-lettered again")]
     public static partial void DeadLetterHandlerFailed(ILogger logger, string subject, string? messageId, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Warning, "Could not {Settlement} message {MessageId} on {Subject}; the transport will deliver it again")]
+    public static partial void SettleFailed(ILogger logger, string settlement, string subject, string? messageId, Exception exception);
 }

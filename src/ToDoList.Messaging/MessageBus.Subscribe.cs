@@ -51,24 +51,11 @@ public sealed partial class MessageBus
             try
             {
                 await subscription.Handler(context, cancellationToken).ConfigureAwait(false);
-                Interlocked.Increment(ref _handled);
-                MessagingTelemetry.Consumed.Add(1);
-                MessagingTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-                if (delivery.Acknowledgement is { } ack)
-                {
-                    await ack.AckAsync(CancellationToken.None).ConfigureAwait(false);
-                }
-
-                return;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Shutting down: a durable message comes again, to this process after restart or to another member.
-                if (delivery.Acknowledgement is { } ack)
-                {
-                    await ack.NakAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
-                }
-
+                await NakAsync(delivery, TimeSpan.Zero).ConfigureAwait(false);
                 return;
             }
             catch (Exception exception)
@@ -85,9 +72,9 @@ public sealed partial class MessageBus
 
                 var delay = retry.DelayAfter(attempt);
                 Log.HandlerFailed(_logger, delivery.Message.Subject, delivery.Message.Id, attempt, retry.MaxDeliver, delay.TotalMilliseconds, exception);
-                if (delivery.Acknowledgement is { } ack)
+                if (delivery.Acknowledgement is not null)
                 {
-                    await ack.NakAsync(delay, CancellationToken.None).ConfigureAwait(false);
+                    await NakAsync(delivery, delay).ConfigureAwait(false);
                     return;
                 }
 
@@ -102,7 +89,16 @@ public sealed partial class MessageBus
                 }
 
                 attempt++;
+                continue;
             }
+
+            Interlocked.Increment(ref _handled);
+            MessagingTelemetry.Consumed.Add(1);
+            MessagingTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+
+            // Outside the handler's try: a failed acknowledgement is not a failed handler, to be tried again.
+            await AckAsync(delivery).ConfigureAwait(false);
+            return;
         }
     }
 
@@ -131,11 +127,7 @@ public sealed partial class MessageBus
         {
             // The dead letter could not be kept: leave the message with the transport rather than lose it.
             Log.DeadLetterPublishFailed(_logger, message.Subject, message.Id, publishError);
-            if (delivery.Acknowledgement is { } ack)
-            {
-                await ack.NakAsync(Options.Retry.MaxDelay, CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await NakAsync(delivery, Options.Retry.MaxDelay).ConfigureAwait(false);
             return;
         }
 
@@ -145,8 +137,37 @@ public sealed partial class MessageBus
         await AckAsync(delivery).ConfigureAwait(false);
     }
 
-    private static ValueTask AckAsync(Delivery delivery) =>
-        delivery.Acknowledgement?.AckAsync(CancellationToken.None) ?? ValueTask.CompletedTask;
+    // A transport that cannot settle a delivery (its connection dropped) delivers it again on its own:
+    // log it and go on, so that one lost acknowledgement never stops the subscription.
+    private async ValueTask AckAsync(Delivery delivery)
+    {
+        try
+        {
+            if (delivery.Acknowledgement is { } ack)
+            {
+                await ack.AckAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            Log.SettleFailed(_logger, "acknowledge", delivery.Message.Subject, delivery.Message.Id, exception);
+        }
+    }
+
+    private async ValueTask NakAsync(Delivery delivery, TimeSpan delay)
+    {
+        try
+        {
+            if (delivery.Acknowledgement is { } ack)
+            {
+                await ack.NakAsync(delay, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            Log.SettleFailed(_logger, "give back", delivery.Message.Subject, delivery.Message.Id, exception);
+        }
+    }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
 }

@@ -42,13 +42,14 @@ public sealed record RetryPolicy
     /// <summary>Fraction of each wait added or removed at random so retries of many messages spread out. Default 0.2.</summary>
     public double Jitter { get; init; } = 0.2;
 
-    /// <summary>The wait after try number <paramref name="attempt"/> (1-based) failed.</summary>
+    /// <summary>The wait after try number <paramref name="attempt"/> (1-based) failed; never more than <see cref="MaxDelay"/>.</summary>
     public TimeSpan DelayAfter(int attempt)
     {
         var exponential = InitialDelay.TotalMilliseconds * Math.Pow(2, Math.Max(0, attempt - 1));
-        var capped = Math.Min(exponential, MaxDelay.TotalMilliseconds);
-        var jittered = capped * (1 + (Jitter * ((Random.Shared.NextDouble() * 2) - 1)));
-        return TimeSpan.FromMilliseconds(Math.Max(0, jittered));
+        var jittered = Math.Min(exponential, MaxDelay.TotalMilliseconds) * (1 + (Jitter * ((Random.Shared.NextDouble() * 2) - 1)));
+
+        // Capped after the jitter too: MaxDelay is the longest wait, as documented.
+        return TimeSpan.FromMilliseconds(Math.Clamp(jittered, 0, MaxDelay.TotalMilliseconds));
     }
 }
 

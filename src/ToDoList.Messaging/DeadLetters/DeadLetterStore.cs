@@ -32,7 +32,8 @@ public sealed partial class DeadLetterStore(MessageBus bus, ILogger<DeadLetterSt
     /// <summary>Publishes the message again on its original subject, as it first came, and forgets the dead letter.</summary>
     public async ValueTask<bool> ReplayAsync(string id, CancellationToken cancellationToken = default)
     {
-        if (!_letters.TryGetValue(id, out var letter))
+        // Taken out before publishing, so that two replays at once publish it once; put back if the publish fails.
+        if (!_letters.TryRemove(id, out var letter))
         {
             return false;
         }
@@ -43,8 +44,16 @@ public sealed partial class DeadLetterStore(MessageBus bus, ILogger<DeadLetterSt
             headers[name] = null;
         }
 
-        await bus.PublishAsync(new Message(letter.Subject, letter.Message.Data, headers), cancellationToken).ConfigureAwait(false);
-        _letters.TryRemove(id, out _);
+        try
+        {
+            await bus.PublishAsync(new Message(letter.Subject, letter.Message.Data, headers), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _letters.TryAdd(id, letter);
+            throw;
+        }
+
         return true;
     }
 
