@@ -137,6 +137,14 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
                 var attempt = Interlocked.Increment(ref entry.Attempts);
                 var ticket = new Ticket(this, entry, Group.TimeNow());
                 _inFlight[ticket] = 0;
+                if (_disposed.IsCancellationRequested && Settle(ticket))
+                {
+                    // Disposed while taking it: DisposeAsync may have missed this ticket, so hand it back here.
+                    Group.Requeue(entry);
+                    item = default;
+                    return false;
+                }
+
                 item = new Delivery(entry.Message, attempt, ticket);
                 return true;
             }
