@@ -47,8 +47,8 @@ public class MessageContext
             ? Bus.PublishAsync(replyTo, data, new PublishOptions { Type = Message.Type is null ? null : Message.Type + ".reply" }, cancellationToken).AsValueTaskVoid()
             : ValueTask.CompletedTask;
 
-    /// <summary>Replies with raw data when the sender asked for a reply.</summary>
-    public ValueTask ReplyAsync(ReadOnlyMemory<byte> data, MessageHeaders? headers = null, CancellationToken cancellationToken = default) =>
+    /// <summary>Replies with raw data, sent as it is, when the sender asked for a reply.</summary>
+    public ValueTask ReplyRawAsync(ReadOnlyMemory<byte> data, MessageHeaders? headers = null, CancellationToken cancellationToken = default) =>
         Message.ReplyTo is { } replyTo
             ? Bus.PublishAsync(new Message(replyTo, data, headers), cancellationToken)
             : ValueTask.CompletedTask;

@@ -60,9 +60,8 @@ public sealed class InstanceDirectory(string role, MessageBus bus)
         return new InstanceInfo(_instanceId, role, Environment.MachineName, Environment.ProcessId, _version, bus.Transport.Name, _startedAt, stats.Published, stats.Handled, stats.Failed, stats.DeadLettered);
     }
 
-    // All three arguments: with fewer, the bytes bind to ReplyAsync<T> and go out as a JSON string of base64.
     internal ValueTask ReplyAsync(MessageContext context, CancellationToken cancellationToken) =>
-        context.ReplyAsync(JsonSerializer.SerializeToUtf8Bytes(Current(), InstanceInfoJson.Default.InstanceInfo), null, cancellationToken);
+        context.ReplyRawAsync(JsonSerializer.SerializeToUtf8Bytes(Current(), InstanceInfoJson.Default.InstanceInfo), cancellationToken: cancellationToken);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

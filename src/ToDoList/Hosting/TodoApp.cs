@@ -79,6 +79,7 @@ public static class TodoApp
             Source = "/" + role.ServiceName(),
             Json = new(TodoJson.Default.Options),
         });
+        AddTransports(builder.Services);
         builder.Services.AddInstanceInfo(role.ServiceName());
 
         if (role.HasSaveHandler())
@@ -115,6 +116,9 @@ public static class TodoApp
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, TodoJson.Default));
         return builder;
     }
+
+    /// <summary>Every transport the app can use, by URL scheme (<c>embedded://</c> and <c>memory://</c> come with the bus).</summary>
+    public static IServiceCollection AddTransports(IServiceCollection services) => services;
 
     public static WebApplication UseTodoEndpoints(this WebApplication app, Role role)
     {
