@@ -45,7 +45,7 @@ public sealed class HostingTests
     public async Task Instance_answers_a_scatter_gather_with_who_it_is()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddMessaging(_ => new MessagingOptions()).AddInstanceInfo("api");
+        builder.Services.AddMessaging(_ => new MessagingOptions()).AddInstanceInfo("api", typeof(HostingTests).Assembly);
         using var host = builder.Build();
         await host.StartAsync();
         var bus = host.Services.GetRequiredService<MessageBus>();

@@ -48,11 +48,11 @@ public sealed record InstanceInfo(
 }
 
 /// <summary>This process's identity; answers <see cref="InstanceInfo.Subject"/>.</summary>
-public sealed class InstanceDirectory(string role, MessageBus bus)
+public sealed class InstanceDirectory(string role, MessageBus bus, Assembly application)
 {
     private readonly string _instanceId = Nuid.Next()[^8..];
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
-    private readonly string _version = typeof(InstanceDirectory).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
+    private readonly string _version = application.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
 
     public InstanceInfo Current()
     {

@@ -47,10 +47,13 @@ public static class MessagingServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Answers scatter-gather requests on <see cref="InstanceInfo.Subject"/> with this process's <see cref="InstanceInfo"/>.</summary>
-    public static IServiceCollection AddInstanceInfo(this IServiceCollection services, string role)
+    /// <summary>
+    /// Answers scatter-gather requests on <see cref="InstanceInfo.Subject"/> with this process's
+    /// <see cref="InstanceInfo"/>; the version is that of <paramref name="application"/>.
+    /// </summary>
+    public static IServiceCollection AddInstanceInfo(this IServiceCollection services, string role, System.Reflection.Assembly application)
     {
-        services.AddSingleton(sp => new InstanceDirectory(role, sp.GetRequiredService<MessageBus>()));
+        services.AddSingleton(sp => new InstanceDirectory(role, sp.GetRequiredService<MessageBus>(), application));
         services.AddSingleton(new HandlerRegistration(InstanceInfo.Subject, new SubscribeOptions(), root =>
             (context, cancellationToken) => root.GetRequiredService<InstanceDirectory>().ReplyAsync(context, cancellationToken)));
         return services;

@@ -80,7 +80,7 @@ public static class TodoApp
             Json = new(TodoJson.Default.Options),
         });
         AddTransports(builder.Services);
-        builder.Services.AddInstanceInfo(role.ServiceName());
+        builder.Services.AddInstanceInfo(role.ServiceName(), typeof(TodoApp).Assembly);
 
         if (role.HasSaveHandler())
         {
