@@ -9,12 +9,31 @@ root=$(pwd)
 # --- What the tests need from the system -------------------------------------------------
 packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+# The tests run their own PostgreSQL clusters with initdb (tests/ToDoList.Tests/PostgresServer.cs).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 if ((${#packages[@]})); then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   echo "Installing: ${packages[*]}"
+  # Installed, never started: the tests start their own servers. While installing, a policy-rc.d refuses
+  # every service start (unless the machine has its own), and PostgreSQL makes no "main" cluster.
+  policy_added=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod 755 /usr/sbin/policy-rc.d
+    policy_added=1
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  if [[ " ${packages[*]} " == *" postgresql "* ]]; then
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/todo-tests.conf >/dev/null
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  if [ -n "$policy_added" ]; then
+    $sudo rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

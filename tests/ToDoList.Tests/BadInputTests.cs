@@ -15,6 +15,7 @@ public sealed class BadInputTests(TodoAppFixture app) : IClassFixture<TodoAppFix
         { "blank item", """{"item":"   "}""" },
         { "whitespace item", """{"item":"\t\r\n"}""" },
         { "257 characters", $$"""{"item":"{{new string('x', 257)}}"}""" },
+        { "NUL character", """{"item":"milk\u0000and eggs"}""" },
         { "malformed JSON", """{"item":""" },
         { "unterminated string", """{"item":"milk""" },
         { "not JSON at all", "buy milk" },

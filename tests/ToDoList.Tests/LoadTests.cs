@@ -3,8 +3,8 @@ using ToDoList.Messaging.DeadLetters;
 
 namespace ToDoList.Tests;
 
-/// <summary>Many clients at once: the save and audit handlers share one SQLite database, and no item is lost or doubled.</summary>
-public sealed class LoadTests(TodoAppFixture app) : IClassFixture<TodoAppFixture>
+/// <summary>Many clients at once: the save and audit handlers share one database, and no item is lost or doubled.</summary>
+public abstract class LoadTests(TodoAppFixture app)
 {
     [Fact]
     public async Task Items_posted_at_once_are_each_stored_and_audited_exactly_once()
@@ -43,3 +43,8 @@ public sealed class LoadTests(TodoAppFixture app) : IClassFixture<TodoAppFixture
         Assert.Equal(saved.Length, saved.Select(s => s.Id).Distinct().Count());
     }
 }
+
+public sealed class LoadOnSqliteTests(TodoAppFixture app) : LoadTests(app), IClassFixture<TodoAppFixture>;
+
+[Collection(PostgresCollection.Name)]
+public sealed class LoadOnPostgresTests(PostgresTodoAppFixture app) : LoadTests(app), IClassFixture<PostgresTodoAppFixture>;

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using ToDoList.Data;
 using ToDoList.Items;
 using ToDoList.Messaging;
 using ToDoList.Messaging.DeadLetters;
@@ -6,7 +7,7 @@ using ToDoList.Messaging.DeadLetters;
 namespace ToDoList.Tests;
 
 /// <summary>SPEC §3 and §4 as the app lives them: idempotent handlers, poison messages, raw payloads, scatter-gather.</summary>
-public sealed class MessagingTests(TodoAppFixture app) : IClassFixture<TodoAppFixture>
+public abstract class MessagingTests(TodoAppFixture app)
 {
     private readonly HttpClient _client = app.Client;
     private readonly MessageBus _bus = app.Bus;
@@ -94,6 +95,64 @@ public sealed class MessagingTests(TodoAppFixture app) : IClassFixture<TodoAppFi
     }
 
     [Fact]
+    public async Task An_event_id_of_256_characters_is_stored_and_audited()
+    {
+        var eventId = ("max-" + Guid.NewGuid().ToString("N")).PadRight(ToDoDbContext.MaxEventIdLength, 'i');
+        var text = TodoHttp.UniqueText("long id");
+
+        await _bus.PublishAsync(TodoSubjects.NewItem, new NewItemEvent(text), new PublishOptions { Id = eventId });
+
+        var stored = await _client.WaitForItemAsync(text);
+        await Eventually.True(async () =>
+        {
+            await using var db = await app.CreateDbContextAsync();
+            return await db.AuditEntries.AnyAsync(e => e.EventId == eventId);
+        }, "the audit entry of the 256-character id");
+        await using var check = await app.CreateDbContextAsync();
+        Assert.Equal(eventId, (await check.Items.SingleAsync(i => i.Id == stored.Id)).EventId);
+    }
+
+    [Fact]
+    public async Task An_event_id_longer_than_256_characters_goes_straight_to_both_groups_dead_letters()
+    {
+        var eventId = ("too-long-" + Guid.NewGuid().ToString("N")).PadRight(ToDoDbContext.MaxEventIdLength + 1, 'i');
+        var text = TodoHttp.UniqueText("too long id");
+
+        await _bus.PublishAsync(TodoSubjects.NewItem, new NewItemEvent(text), new PublishOptions { Id = eventId });
+
+        var letters = await WaitForDeadLettersAsync(l => l.EventId == eventId, count: 2, "both groups' dead letters of the 257-character id");
+        Assert.Equal(["audit-handler", "save-handler"], letters.Select(l => l.QueueGroup).Order(StringComparer.Ordinal));
+        Assert.All(letters, l =>
+        {
+            Assert.Equal(1, l.Attempts);
+            Assert.Contains(nameof(PoisonMessageException), l.Error);
+        });
+        await AssertHandlerStillStoresAsync();
+        Assert.DoesNotContain(await _client.GetItemsAsync(), i => i.Item == text);
+    }
+
+    [Fact]
+    public async Task A_source_longer_than_256_characters_is_audited_cut_whole_characters_only()
+    {
+        var eventId = "source-" + Guid.NewGuid().ToString("N");
+        var text = TodoHttp.UniqueText("long source");
+        var message = _bus.CreateMessage(TodoSubjects.NewItem, new NewItemEvent(text), new PublishOptions { Id = eventId });
+        // An emoji (a surrogate pair) across the cut: half a pair is not text PostgreSQL will store.
+        var source = "/" + new string('s', ToDoDbContext.MaxSourceLength - 2) + "\U0001F600 and more";
+        message.Headers[CloudEventHeaders.Source] = source;
+
+        await _bus.PublishAsync(message);
+
+        var entry = await Eventually.Returns(async () =>
+        {
+            await using var db = await app.CreateDbContextAsync();
+            return await db.AuditEntries.AsNoTracking().FirstOrDefaultAsync(e => e.EventId == eventId);
+        }, "the audit entry of the long source");
+        Assert.Equal(source[..(ToDoDbContext.MaxSourceLength - 1)], entry.Source);
+        await _client.WaitForItemAsync(text);
+    }
+
+    [Fact]
     public async Task A_bare_json_payload_with_no_headers_is_stored()
     {
         var text = TodoHttp.UniqueText("raw");
@@ -151,3 +210,8 @@ public sealed class MessagingTests(TodoAppFixture app) : IClassFixture<TodoAppFi
         }, what);
     }
 }
+
+public sealed class MessagingOnSqliteTests(TodoAppFixture app) : MessagingTests(app), IClassFixture<TodoAppFixture>;
+
+[Collection(PostgresCollection.Name)]
+public sealed class MessagingOnPostgresTests(PostgresTodoAppFixture app) : MessagingTests(app), IClassFixture<PostgresTodoAppFixture>;

@@ -3,7 +3,7 @@ using ToDoList.Api;
 namespace ToDoList.Tests;
 
 /// <summary>SPEC §5: the REST API of the all-in-one app, over HTTP, with the queue and the save handler behind it.</summary>
-public sealed class TodoApiTests(TodoAppFixture app) : IClassFixture<TodoAppFixture>
+public abstract class TodoApiTests(TodoAppFixture app)
 {
     private readonly HttpClient _client = app.Client;
 
@@ -242,3 +242,8 @@ public sealed class TodoApiTests(TodoAppFixture app) : IClassFixture<TodoAppFixt
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 }
+
+public sealed class TodoApiOnSqliteTests(TodoAppFixture app) : TodoApiTests(app), IClassFixture<TodoAppFixture>;
+
+[Collection(PostgresCollection.Name)]
+public sealed class TodoApiOnPostgresTests(PostgresTodoAppFixture app) : TodoApiTests(app), IClassFixture<PostgresTodoAppFixture>;

@@ -9,14 +9,24 @@ using ToDoList.Messaging;
 namespace ToDoList.Tests;
 
 /// <summary>
-/// The real all-in-one app, in this process, on a free loopback port, with the in-memory queue and
-/// a SQLite database in a temporary folder. One per test class; stopped and deleted afterwards.
+/// The real all-in-one app, in this process, on a free loopback port, with the in-memory queue and a database of
+/// its own: by default a SQLite file in a temporary folder, or a fresh database on the run's PostgreSQL
+/// (<see cref="PostgresTodoAppFixture"/>). One per test class; stopped and deleted afterwards.
 /// </summary>
 public class TodoAppFixture : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "todo-tests-" + Guid.NewGuid().ToString("N"));
     private IHost? _host;
     private HttpClient? _client;
+
+    public TodoAppFixture()
+        : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected TodoAppFixture(DatabaseProvider provider) => Provider = provider;
+
+    public DatabaseProvider Provider { get; }
 
     public IHost Host => _host ?? throw new InvalidOperationException("The app has not started.");
 
@@ -35,12 +45,18 @@ public class TodoAppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
+        var connectionString = Provider switch
+        {
+            DatabaseProvider.Postgres => await PostgresDatabaseAsync(),
+            _ => $"Data Source={Path.Combine(_directory, "todo.db")}",
+        };
         string[] args =
         [
             "--urls", "http://127.0.0.1:0",
             "--environment", "Development",
             "--MessageQueue:Url=memory://",
-            $"--ConnectionStrings:ToDoDb=Data Source={Path.Combine(_directory, "todo.db")}",
+            $"--Database:Provider={Provider}",
+            $"--ConnectionStrings:ToDoDb={connectionString}",
             .. Settings,
         ];
         _host = TodoApp.Build(Role.AllInOne, args);
@@ -79,6 +95,12 @@ public class TodoAppFixture : IAsyncLifetime
         }
     }
 
+    private static async Task<string> PostgresDatabaseAsync()
+    {
+        var server = await PostgresServer.GetAsync();
+        return server.ConnectionString(await server.CreateDatabaseAsync());
+    }
+
     /// <summary>A fresh database context on the app's database, for checking what was stored.</summary>
     public Task<ToDoDbContext> CreateDbContextAsync() =>
         Services.GetRequiredService<IDbContextFactory<ToDoDbContext>>().CreateDbContextAsync();
@@ -89,3 +111,6 @@ public sealed class ItemSavedSwitchedOffFixture : TodoAppFixture
 {
     protected override IEnumerable<string> Settings => ["--Events:events.todo.itemsaved:Publish=false"];
 }
+
+/// <summary>The same app on a fresh database of the test run's PostgreSQL; a class using it joins <c>[Collection(PostgresCollection.Name)]</c>.</summary>
+public sealed class PostgresTodoAppFixture() : TodoAppFixture(DatabaseProvider.Postgres);

@@ -3,9 +3,17 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace ToDoList.Data;
 
-/// <summary>Lets <c>dotnet ef migrations add</c> build the context without starting the app.</summary>
-internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<ToDoDbContext>
+// Let `dotnet ef migrations add NAME --context SqliteToDoDbContext|PostgresToDoDbContext` build a context without
+// starting the app; neither connects to a database.
+
+internal sealed class SqliteDesignTimeDbContextFactory : IDesignTimeDbContextFactory<SqliteToDoDbContext>
 {
-    public ToDoDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<ToDoDbContext>().UseSqlite(DatabaseExtensions.DefaultConnectionString).Options);
+    public SqliteToDoDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteToDoDbContext>().UseSqlite(DatabaseExtensions.DefaultConnectionString).Options);
+}
+
+internal sealed class PostgresDesignTimeDbContextFactory : IDesignTimeDbContextFactory<PostgresToDoDbContext>
+{
+    public PostgresToDoDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresToDoDbContext>().UseNpgsql("Host=localhost;Database=todo").Options);
 }

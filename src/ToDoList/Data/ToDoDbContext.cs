@@ -1,10 +1,29 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using ToDoList.Items;
 
 namespace ToDoList.Data;
 
-public sealed class ToDoDbContext(DbContextOptions<ToDoDbContext> options) : DbContext(options)
+/// <summary>
+/// The app's database, the same model on every provider. Migrations are provider-specific, so each
+/// provider has a subclass with its own set (<see cref="SqliteToDoDbContext"/>, <see cref="PostgresToDoDbContext"/>);
+/// the rest of the app asks only for <see cref="ToDoDbContext"/>.
+/// </summary>
+public abstract class ToDoDbContext(DbContextOptions options) : DbContext(options)
 {
+    /// <summary>The longest event id (CloudEvents <c>id</c>) a row holds; a longer one is a poison message.</summary>
+    public const int MaxEventIdLength = 256;
+
+    /// <summary>The longest CloudEvents <c>source</c> an audit entry keeps; a longer one is cut.</summary>
+    public const int MaxSourceLength = 256;
+
+    public const int MaxSubjectLength = 256;
+
+    // SQLITE_CONSTRAINT_UNIQUE: SQLITE_CONSTRAINT (19) | 8 << 8.
+    private const int SqliteConstraint = 19;
+    private const int SqliteConstraintUnique = 2067;
+
     public DbSet<TodoItem> Items => Set<TodoItem>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
@@ -15,22 +34,52 @@ public sealed class ToDoDbContext(DbContextOptions<ToDoDbContext> options) : DbC
         {
             item.ToTable("ToDoItems");
             item.Property(i => i.Item).HasMaxLength(NewItemRules.MaxLength);
-            item.Property(i => i.EventId).HasMaxLength(128);
+            item.Property(i => i.EventId).HasMaxLength(MaxEventIdLength);
             item.HasIndex(i => i.EventId).IsUnique();
         });
 
         modelBuilder.Entity<AuditEntry>(entry =>
         {
-            entry.Property(e => e.EventId).HasMaxLength(128);
-            entry.Property(e => e.Subject).HasMaxLength(256);
+            entry.Property(e => e.EventId).HasMaxLength(MaxEventIdLength);
+            entry.Property(e => e.Subject).HasMaxLength(MaxSubjectLength);
             entry.Property(e => e.Item).HasMaxLength(NewItemRules.MaxLength);
-            entry.Property(e => e.Source).HasMaxLength(256);
+            entry.Property(e => e.Source).HasMaxLength(MaxSourceLength);
             entry.HasIndex(e => e.EventId).IsUnique();
         });
     }
 
-    /// <summary>True when saving failed only because the row's event id is already stored.</summary>
-    public static bool IsDuplicate(DbUpdateException exception) =>
-        exception.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true
-        || exception.InnerException?.Message.Contains("duplicate key", StringComparison.OrdinalIgnoreCase) == true;
+    /// <summary>True when saving failed because a unique index (the event id's) already holds the value: told by the database's error code, not its wording.</summary>
+    public static bool IsDuplicate(DbUpdateException exception) => exception.InnerException switch
+    {
+        SqliteException e => e.SqliteErrorCode == SqliteConstraint && e.SqliteExtendedErrorCode == SqliteConstraintUnique,
+        PostgresException e => e.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+
+    /// <summary>Null when <paramref name="eventId"/> can be stored, else why not; such an event can never be handled.</summary>
+    public static string? CheckEventId(string eventId) => eventId switch
+    {
+        { Length: > MaxEventIdLength } => $"The event id is {eventId.Length} characters; at most {MaxEventIdLength} can be stored.",
+        _ when eventId.Contains('\0') => "The event id contains a NUL character, which cannot be stored.",
+        _ => null,
+    };
+
+    /// <summary>
+    /// <paramref name="text"/> made storable in a column of <paramref name="maxLength"/>: cut without splitting a surrogate
+    /// pair (PostgreSQL refuses half a pair) and with NUL, which PostgreSQL text cannot hold, replaced.
+    /// </summary>
+    public static string? Storable(string? text, int maxLength)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            text = text[..(char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength)];
+        }
+
+        return text.Contains('\0') ? text.Replace('\0', '\uFFFD') : text;
+    }
 }

@@ -15,6 +15,11 @@ public sealed partial class AuditHandler(ToDoDbContext db, TimeProvider time, IL
     {
         var message = context.Message;
         var eventId = context.EventId ?? Nuid.Next();
+        if (ToDoDbContext.CheckEventId(eventId) is { } badId)
+        {
+            throw new PoisonMessageException(badId);
+        }
+
         if (await db.AuditEntries.AnyAsync(e => e.EventId == eventId, cancellationToken))
         {
             return;
@@ -23,9 +28,9 @@ public sealed partial class AuditHandler(ToDoDbContext db, TimeProvider time, IL
         var entry = new AuditEntry
         {
             EventId = eventId,
-            Subject = message.Subject,
-            Item = Truncate(context.Data.Item),
-            Source = message.HasHeaders ? message.Headers[CloudEventHeaders.Source] : null,
+            Subject = ToDoDbContext.Storable(message.Subject, ToDoDbContext.MaxSubjectLength)!,
+            Item = ToDoDbContext.Storable(context.Data.Item, NewItemRules.MaxLength),
+            Source = ToDoDbContext.Storable(message.HasHeaders ? message.Headers[CloudEventHeaders.Source] : null, ToDoDbContext.MaxSourceLength),
             ReceivedAt = time.GetUtcNow(),
         };
         db.AuditEntries.Add(entry);
@@ -40,9 +45,6 @@ public sealed partial class AuditHandler(ToDoDbContext db, TimeProvider time, IL
 
         LogAudit(logger, eventId, message.Subject, entry.Item, entry.Source);
     }
-
-    private static string? Truncate(string? item) =>
-        item is { Length: > NewItemRules.MaxLength } ? item[..NewItemRules.MaxLength] : item;
 
     [LoggerMessage(200, LogLevel.Information, "AUDIT: event {EventId} on {Subject}: new item {Item} from {Source}")]
     private static partial void LogAudit(ILogger logger, string eventId, string subject, string? item, string? source);

@@ -24,6 +24,11 @@ public sealed partial class SaveHandler(ToDoDbContext db, IConfiguration configu
 
         // A raw payload (e.g. from `nats pub`) has no id: it cannot be told apart from a copy, so it gets a fresh one.
         var eventId = context.EventId ?? Nuid.Next();
+        if (ToDoDbContext.CheckEventId(eventId) is { } badId)
+        {
+            throw new PoisonMessageException(badId);
+        }
+
         var saved = await db.Items.AsNoTracking().FirstOrDefaultAsync(i => i.EventId == eventId, cancellationToken)
             ?? await InsertAsync(eventId, context.Data, cancellationToken);
 
@@ -41,7 +46,7 @@ public sealed partial class SaveHandler(ToDoDbContext db, IConfiguration configu
         var item = new TodoItem
         {
             Item = data.Item!.Trim(),
-            DateAdded = data.DateAdded ?? time.GetUtcNow(),
+            DateAdded = Storable(data.DateAdded ?? time.GetUtcNow()),
             EventId = eventId,
         };
         db.Items.Add(item);
@@ -57,6 +62,13 @@ public sealed partial class SaveHandler(ToDoDbContext db, IConfiguration configu
             db.ChangeTracker.Clear();
             return await db.Items.AsNoTracking().FirstAsync(i => i.EventId == eventId, cancellationToken);
         }
+    }
+
+    /// <summary>In UTC and whole microseconds, what every provider stores exactly: the item answered now equals the item read later.</summary>
+    private static DateTimeOffset Storable(DateTimeOffset date)
+    {
+        var ticks = date.UtcTicks;
+        return new DateTimeOffset(ticks - (ticks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
     }
 
     [LoggerMessage(100, LogLevel.Information, "Saved item {ItemId} from event {EventId}")]

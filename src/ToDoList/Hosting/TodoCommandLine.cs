@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Data.Common;
 
 namespace ToDoList.Hosting;
 
@@ -49,6 +50,12 @@ public static class TodoCommandLine
         {
             // The host logged the details; the last line says what to change.
             await Console.Error.WriteLineAsync($"todo {role.ServiceName()}: {e.Message}");
+            return 2;
+        }
+        catch (DbException e)
+        {
+            // Unreachable, refused login, bad migration: the provider's message names the server and user, never the password.
+            await Console.Error.WriteLineAsync($"todo {role.ServiceName()}: the database failed: {e.Message}");
             return 2;
         }
     }

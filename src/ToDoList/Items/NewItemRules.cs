@@ -11,6 +11,8 @@ public static class NewItemRules
         null => "'item' is required.",
         _ when string.IsNullOrWhiteSpace(item) => "'item' must not be empty or blank.",
         { Length: > MaxLength } => $"'item' must be at most {MaxLength} characters.",
+        // PostgreSQL text cannot hold NUL; refused at every edge alike, whatever the database.
+        _ when item.Contains('\0') => "'item' must not contain the NUL character.",
         _ => null,
     };
 }

@@ -8,9 +8,9 @@ using ToDoList.Data;
 
 #nullable disable
 
-namespace ToDoList.Data.Migrations
+namespace ToDoList.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(ToDoDbContext))]
+    [DbContext(typeof(SqliteToDoDbContext))]
     [Migration("20261125153833_Initial")]
     partial class Initial
     {
@@ -28,7 +28,7 @@ namespace ToDoList.Data.Migrations
 
                     b.Property<string>("EventId")
                         .IsRequired()
-                        .HasMaxLength(128)
+                        .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Item")
@@ -69,7 +69,7 @@ namespace ToDoList.Data.Migrations
 
                     b.Property<string>("EventId")
                         .IsRequired()
-                        .HasMaxLength(128)
+                        .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Item")
