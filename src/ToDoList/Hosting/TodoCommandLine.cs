@@ -18,6 +18,7 @@ public static class TodoCommandLine
         AddRole(root, "api", Role.Api, "The REST API (todo-api) on http://localhost:8081.");
         AddRole(root, "save-handler", Role.SaveHandler, "Stores new items (queue group save-handler). Listens only with --urls, for /healthz and /metrics.");
         AddRole(root, "audit-handler", Role.AuditHandler, "Records every new-item event (queue group audit-handler). Listens only with --urls.");
+        root.Subcommands.Add(Cli.MqCommands.Create());
         return root;
     }
 
@@ -49,13 +50,13 @@ public static class TodoCommandLine
         catch (Messaging.MessagingException e)
         {
             // The host logged the details; the last line says what to change.
-            await Console.Error.WriteLineAsync($"todo {role.ServiceName()}: {e.Message}");
+            await Console.Error.WriteLineAsync($"{role.ServiceName()}: {e.Message}");
             return 2;
         }
         catch (DbException e)
         {
             // Unreachable, refused login, bad migration: the provider's message names the server and user, never the password.
-            await Console.Error.WriteLineAsync($"todo {role.ServiceName()}: the database failed: {e.Message}");
+            await Console.Error.WriteLineAsync($"{role.ServiceName()}: the database failed: {e.Message}");
             return 2;
         }
     }
