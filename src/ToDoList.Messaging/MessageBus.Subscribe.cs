@@ -114,7 +114,8 @@ public sealed partial class MessageBus
         }
 
         var headers = message.HasHeaders ? message.Headers.Clone() : new MessageHeaders();
-        headers[MessagingHeaders.DeadLetterError] = Truncate($"{exception.GetType().Name}: {exception.Message}", 1000);
+        // One line: header values cannot carry line breaks on NATS and other header-based transports.
+        headers[MessagingHeaders.DeadLetterError] = Truncate($"{exception.GetType().Name}: {exception.Message}".ReplaceLineEndings(" "), 1000);
         headers[MessagingHeaders.DeadLetterGroup] = subscription.Options.QueueGroup ?? "";
         headers[MessagingHeaders.DeadLetterAttempts] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
         headers[MessagingHeaders.DeadLetterSubject] = message.Subject;

@@ -6,6 +6,7 @@ using ToDoList.Handlers;
 using ToDoList.Items;
 using ToDoList.Messaging;
 using ToDoList.Messaging.Hosting;
+using ToDoList.Messaging.Nats;
 using ToDoList.ServiceDefaults;
 using ToDoList.Web;
 using ToDoList.Web.Components;
@@ -118,7 +119,7 @@ public static class TodoApp
     }
 
     /// <summary>Every transport the app can use, by URL scheme (<c>embedded://</c> and <c>memory://</c> come with the bus).</summary>
-    public static IServiceCollection AddTransports(IServiceCollection services) => services;
+    public static IServiceCollection AddTransports(IServiceCollection services) => services.AddNatsTransport();
 
     public static WebApplication UseTodoEndpoints(this WebApplication app, Role role)
     {

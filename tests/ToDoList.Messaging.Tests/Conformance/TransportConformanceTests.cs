@@ -200,6 +200,7 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         await using var publisher = await ConnectAsync();
         await using var subscriber = await ConnectAsync();
         await PublishTextAsync(publisher, subject, "nobody listens");
+        await ReachedBrokerAsync(publisher);
 
         var recorder = new Recorder();
         await subscriber.SubscribeAsync(subject, recorder.Handler);
@@ -338,6 +339,24 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         Assert.Equal(group ?? "", headers[MessagingHeaders.DeadLetterGroup] ?? "");
         Assert.Equal("3", headers[MessagingHeaders.DeadLetterAttempts]);
         Assert.Equal(subject, headers[MessagingHeaders.DeadLetterSubject]);
+    }
+
+    [Fact]
+    public async Task Error_message_of_several_lines_still_makes_a_dead_letter()
+    {
+        var subject = Subject("events.todo.newitem");
+        await using var bus = await ConnectAsync();
+        await using var watcher = await ConnectAsync();
+        var deadLetters = new Recorder();
+        await watcher.SubscribeAsync(Subjects.DeadLetterOf(subject), deadLetters.Handler);
+        var failing = new Recorder((_, _) => throw new InvalidOperationException("disk full\r\n at line 2\n at line 3"));
+        await bus.SubscribeAsync(subject, failing.Handler, Durable(Group("savers")));
+
+        await bus.PublishAsync(subject, new Note("doomed"));
+
+        // Header values are one line on every transport that has headers.
+        var letter = (await deadLetters.WaitForCountAsync(1))[0];
+        Assert.Equal("InvalidOperationException: disk full  at line 2  at line 3", letter.Message.Headers[MessagingHeaders.DeadLetterError]);
     }
 
     [Theory]
@@ -652,6 +671,20 @@ public abstract class TransportConformanceTests : IAsyncLifetime
 
     protected static Task PublishTextAsync(MessageBus bus, string subject, string text) =>
         bus.PublishAsync(new Message(subject, Encoding.UTF8.GetBytes(text))).AsTask();
+
+    /// <summary>
+    /// Returns once what <paramref name="publisher"/> published so far has reached the broker: a
+    /// client may return from a publish while the message is still in its send buffer (NATS's does),
+    /// but a probe published after it and received back was sent after it, on the same connection.
+    /// </summary>
+    protected async Task ReachedBrokerAsync(MessageBus publisher)
+    {
+        var probe = Subject("probe." + Nuid.Next());
+        var recorder = new Recorder();
+        await using var subscription = await publisher.SubscribeAsync(probe, recorder.Handler);
+        await PublishTextAsync(publisher, probe, "probe");
+        await recorder.WaitForTextAsync("probe");
+    }
 
     private static async Task PublishRangeAfterAsync(Task first, MessageBus bus, string subject, int from, int to)
     {

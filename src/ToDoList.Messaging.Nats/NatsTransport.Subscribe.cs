@@ -1,0 +1,127 @@
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using ToDoList.Messaging.Transport;
+
+namespace ToDoList.Messaging.Nats;
+
+public sealed partial class NatsTransport
+{
+    private const string InboxPrefix = "_INBOX.";
+    private const int ConsumerNotFound = 10014;
+
+    public async ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        Subjects.ValidateSubscribe(request.Subject);
+        if (_publisher is null || _subscriber is null)
+        {
+            throw new TransportException($"The NATS transport to {SafeUrl} is not connected: call ConnectAsync first.");
+        }
+
+        return request.Durable ? await SubscribeDurableAsync(request, cancellationToken).ConfigureAwait(false) : await SubscribeCoreAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Makes the durable group's consumer, or finds it: a pull consumer that members share, acknowledged one by one.</summary>
+    internal async Task<INatsJSConsumer> EnsureConsumerAsync(SubscriptionRequest request, string stream, CancellationToken cancellationToken)
+    {
+        var name = JetStreamNames.ConsumerFor(request.QueueGroup!);
+        for (var attempt = 1; ; attempt++)
+        {
+            INatsJSConsumer? existing = null;
+            try
+            {
+                existing = await _jetStream!.GetConsumerAsync(stream, name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException e) when (e.Error.ErrCode == ConsumerNotFound)
+            {
+            }
+
+            if (existing is not null)
+            {
+                var config = existing.Info.Config;
+                if (config.FilterSubject != request.Subject)
+                {
+                    throw new TransportException($"The durable group '{request.QueueGroup}' is bound to '{config.FilterSubject}', not '{request.Subject}' (consumer {name} of stream {stream}).");
+                }
+
+                if (config.AckWait == request.AckWait)
+                {
+                    return existing;
+                }
+
+                config.AckWait = request.AckWait;
+                return await _jetStream!.CreateOrUpdateConsumerAsync(stream, config, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await _jetStream!.CreateOrUpdateConsumerAsync(
+                    stream,
+                    new ConsumerConfig(name)
+                    {
+                        FilterSubject = request.Subject,
+                        AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                        AckWait = request.AckWait,
+                        // The bus counts tries and moves a message to the dead letters itself.
+                        MaxDeliver = -1,
+                        // A new group starts with what is published from now on, as on every transport.
+                        DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+                        ReplayPolicy = ConsumerConfigReplayPolicy.Instant,
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException) when (attempt < 3)
+            {
+                // Another member made it meanwhile, otherwise: look again.
+            }
+        }
+    }
+
+    private async Task<ITransportSubscription> SubscribeCoreAsync(SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        // No-responders comes back only on the connection that published the request: reply inboxes live there.
+        var connection = request.Subject.StartsWith(InboxPrefix, StringComparison.Ordinal) ? _publisher! : _subscriber!;
+        var opts = new NatsSubOpts
+        {
+            ChannelOpts = new NatsSubChannelOpts { Capacity = request.Capacity, FullMode = BoundedChannelFullMode.Wait },
+        };
+        var subscription = await connection.SubscribeCoreAsync(request.Subject, request.QueueGroup, NatsMessages.Raw, opts, cancellationToken).ConfigureAwait(false);
+
+        // Once the server answered the ping it has the subscription: nothing published after this returns is missed.
+        await connection.PingAsync(cancellationToken).ConfigureAwait(false);
+        return new CoreSubscription(subscription);
+    }
+
+    private async Task<ITransportSubscription> SubscribeDurableAsync(SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.QueueGroup))
+        {
+            throw new ArgumentException("A durable subscription needs a queue group, which names its consumer.", nameof(request));
+        }
+
+        if (_publisher!.ServerInfo is { JetStreamAvailable: false })
+        {
+            throw new TransportException($"The NATS server at {SafeUrl} has no JetStream, which durable subscriptions need: start it with JetStream on (nats-server -js, or 'jetstream {{}}' in its configuration).");
+        }
+
+        try
+        {
+            var stream = await _streams!.EnsureStreamAsync(request.Subject, cancellationToken).ConfigureAwait(false);
+            var consumer = await EnsureConsumerAsync(request, stream, cancellationToken).ConfigureAwait(false);
+            Log.DurableReady(_logger, request.QueueGroup, request.Subject, stream, consumer.Info.Name);
+            var subscription = new DurableSubscription(this, request, stream, consumer, _logger);
+            _durables[subscription] = 0;
+            subscription.Start();
+            return subscription;
+        }
+        catch (NatsJSApiException e)
+        {
+            throw new TransportException($"JetStream on NATS at {SafeUrl} refused the durable group '{request.QueueGroup}' on '{request.Subject}': {e.Error.Description} ({e.Error.ErrCode}).", e);
+        }
+        catch (NatsException e)
+        {
+            throw new TransportException($"Could not set up the durable group '{request.QueueGroup}' on '{request.Subject}' at NATS {SafeUrl}: {e.Message}", e);
+        }
+    }
+}
