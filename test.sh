@@ -9,7 +9,7 @@ root=$(pwd)
 # --- What the tests need from the system -------------------------------------------------
 packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
-# The messaging tests start their own nats-server (tests/ToDoList.Messaging.Tests/Servers/NatsServer.cs).
+# The messaging tests start their own nats-server (tests/TestSupport/NatsServer.cs).
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || packages+=(nats-server)
 # The tests run their own PostgreSQL clusters with initdb (tests/ToDoList.Tests/PostgresServer.cs).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)

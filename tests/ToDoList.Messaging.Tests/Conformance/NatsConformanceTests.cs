@@ -1,6 +1,6 @@
 using ToDoList.Messaging.Nats;
-using ToDoList.Messaging.Tests.Servers;
 using ToDoList.Messaging.Transport;
+using ToDoList.TestSupport;
 
 namespace ToDoList.Messaging.Tests.Conformance;
 

@@ -11,7 +11,7 @@ using NATS.Client.JetStream.Models;
 using ToDoList.Messaging.Hosting;
 using ToDoList.Messaging.Nats;
 using ToDoList.Messaging.Tests.Conformance;
-using ToDoList.Messaging.Tests.Servers;
+using ToDoList.TestSupport;
 
 namespace ToDoList.Messaging.Tests.Nats;
 

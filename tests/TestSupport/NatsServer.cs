@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace ToDoList.Messaging.Tests.Servers;
+namespace ToDoList.TestSupport;
 
 /// <summary>
 /// A real <c>nats-server</c> with JetStream, on free loopback ports, in a temporary folder. The test
