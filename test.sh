@@ -11,7 +11,7 @@ packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 # The messaging tests start their own nats-server (tests/TestSupport/NatsServer.cs).
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || packages+=(nats-server)
-# The tests run their own PostgreSQL clusters with initdb (tests/ToDoList.Tests/PostgresServer.cs).
+# The tests run their own PostgreSQL clusters with initdb (tests/TestSupport/PostgresServer.cs).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 if ((${#packages[@]})); then
   sudo=""

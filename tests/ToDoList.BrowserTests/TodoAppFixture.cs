@@ -33,7 +33,7 @@ public sealed class TodoAppFixture : IAsyncLifetime
 
         try
         {
-            _app = await TodoAppProcess.StartAsync(await TodoAppProcess.PublishedAppDirAsync());
+            _app = await TodoAppProcess.StartAsync(await PublishedApp.DirectoryAsync());
             Api = new HttpClient { BaseAddress = _app.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
             _playwright = await Playwright.CreateAsync();
             // LaunchAsync gives the browser a new, empty user-data-dir of its own and removes it on close.

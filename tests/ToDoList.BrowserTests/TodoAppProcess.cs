@@ -11,10 +11,6 @@ namespace ToDoList.BrowserTests;
 /// </summary>
 public sealed class TodoAppProcess : IAsyncDisposable
 {
-    /// <summary>Set it to an already published folder (test.sh publishes once) to skip the publish here.</summary>
-    public const string AppDirVariable = "TODO_APP_DIR";
-
-    private static readonly TimeSpan PublishDeadline = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(60);
     private const int KeptLogLines = 400;
 
@@ -42,7 +38,7 @@ public sealed class TodoAppProcess : IAsyncDisposable
         var baseUrl = new Uri($"http://127.0.0.1:{port}");
         var workDir = Directory.CreateTempSubdirectory("todo-browser-").FullName;
         // Run from a folder that is not the app's, as the image does (/data): static assets must still be served.
-        var start = new ProcessStartInfo(DotnetHost(), [Path.Combine(appDir, "todo.dll"), "--urls", baseUrl.ToString().TrimEnd('/')])
+        var start = new ProcessStartInfo(PublishedApp.DotnetHost(), [Path.Combine(appDir, "todo.dll"), "--urls", baseUrl.ToString().TrimEnd('/')])
         {
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
@@ -72,61 +68,6 @@ public sealed class TodoAppProcess : IAsyncDisposable
             await app.DisposeAsync();
             throw;
         }
-    }
-
-    /// <summary><c>TODO_APP_DIR</c> when set, else <c>dotnet publish src/ToDoList -c Release -o .build/app</c>: only the published output serves blazor.web.js in Production.</summary>
-    public static async Task<string> PublishedAppDirAsync()
-    {
-        if (Environment.GetEnvironmentVariable(AppDirVariable) is { Length: > 0 } given)
-        {
-            return File.Exists(Path.Combine(given, "todo.dll"))
-                ? given
-                : throw new InvalidOperationException($"{AppDirVariable}={given} holds no todo.dll; publish src/ToDoList there first.");
-        }
-
-        var repo = RepositoryRoot();
-        var output = Path.Combine(repo, ".build", "app");
-        var publish = new ProcessStartInfo(DotnetHost(), ["publish", Path.Combine(repo, "src", "ToDoList"), "-c", "Release", "-o", output, "--nologo"])
-        {
-            WorkingDirectory = repo,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(publish)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(PublishDeadline);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet publish did not finish within {PublishDeadline}.\n{await stdout}{await stderr}");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet publish failed with exit code {process.ExitCode}.\n{await stdout}{await stderr}");
-        }
-
-        return output;
-    }
-
-    /// <summary>The folder holding ToDoList.slnx, found by walking up from the test assembly.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ToDoList.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No ToDoList.slnx above {AppContext.BaseDirectory}.");
     }
 
     public async ValueTask DisposeAsync()
@@ -230,8 +171,4 @@ public sealed class TodoAppProcess : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    /// <summary>The dotnet host that runs these tests, so the app runs on the same SDK's runtime.</summary>
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 }

@@ -1,28 +1,14 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace ToDoList.Tests;
-
-/// <summary>Test classes on PostgreSQL: they share the run's cluster, which stops once the last of them is done.</summary>
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresCollection.Cluster>
-{
-    public const string Name = "PostgreSQL";
-
-    /// <summary>Starts the cluster before the collection's first class, and stops it after its last.</summary>
-    public sealed class Cluster : IAsyncLifetime
-    {
-        public Task InitializeAsync() => PostgresServer.GetAsync();
-
-        public Task DisposeAsync() => PostgresServer.StopAsync();
-    }
-}
+namespace ToDoList.TestSupport;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster for the whole test run: made by initdb in a temporary folder, listening on a free
-/// loopback port, started once on first use. <see cref="PostgresCollection"/> stops it (and deletes its folder) when
-/// its classes are done; a test process that ends otherwise stops it on exit, and the next run sweeps what a killed one left.
+/// loopback port, started once on first use. A test project's collection fixture stops it (and deletes its folder) with
+/// <see cref="StopAsync"/> when its classes are done; a test process that ends otherwise stops it on exit, and the next run sweeps what a killed one left.
 /// Each test class takes a database of its own with <see cref="CreateDatabaseAsync"/>.
 /// </summary>
 public sealed class PostgresServer
