@@ -145,7 +145,7 @@ internal sealed class DurableSubscription : ITransportSubscription
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, failures++))), _stopping.Token).ConfigureAwait(false);
-                _consumer = await _transport.EnsureConsumerAsync(_request, _stream, _stopping.Token).ConfigureAwait(false);
+                _consumer = await _transport.EnsureConsumerAsync(NatsTransport.GroupOf(_request), _stream, adoptAckWait: true, _stopping.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {

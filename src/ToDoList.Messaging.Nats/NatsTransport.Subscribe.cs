@@ -14,18 +14,28 @@ public sealed partial class NatsTransport
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         Subjects.ValidateSubscribe(request.Subject);
-        if (_publisher is null || _subscriber is null)
-        {
-            throw new TransportException($"The NATS transport to {SafeUrl} is not connected: call ConnectAsync first.");
-        }
-
+        ThrowIfNotConnected();
         return request.Durable ? await SubscribeDurableAsync(request, cancellationToken).ConfigureAwait(false) : await SubscribeCoreAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Makes the durable group's consumer, or finds it: a pull consumer that members share, acknowledged one by one.</summary>
-    internal async Task<INatsJSConsumer> EnsureConsumerAsync(SubscriptionRequest request, string stream, CancellationToken cancellationToken)
+    public async ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)
     {
-        var name = JetStreamNames.ConsumerFor(request.QueueGroup!);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        Subjects.ValidateSubscribe(request.Subject);
+        ThrowIfNotConnected();
+        await EnsureDurableGroupAsync(request, adoptAckWait: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What a durable subscription asks of its group.</summary>
+    internal static DurableGroupRequest GroupOf(SubscriptionRequest request) => new(request.Subject, request.QueueGroup!, request.AckWait);
+
+    /// <summary>
+    /// Makes the durable group's consumer, or finds it: a pull consumer that members share, acknowledged one by one.
+    /// A member (<paramref name="adoptAckWait"/>) sets the consumer's ack wait to its own; a declaration leaves an existing consumer as it is.
+    /// </summary>
+    internal async Task<INatsJSConsumer> EnsureConsumerAsync(DurableGroupRequest group, string stream, bool adoptAckWait, CancellationToken cancellationToken)
+    {
+        var name = JetStreamNames.ConsumerFor(group.Group);
         for (var attempt = 1; ; attempt++)
         {
             INatsJSConsumer? existing = null;
@@ -40,17 +50,17 @@ public sealed partial class NatsTransport
             if (existing is not null)
             {
                 var config = existing.Info.Config;
-                if (config.FilterSubject != request.Subject)
+                if (config.FilterSubject != group.Subject)
                 {
-                    throw new TransportException($"The durable group '{request.QueueGroup}' is bound to '{config.FilterSubject}', not '{request.Subject}' (consumer {name} of stream {stream}).");
+                    throw new TransportException($"The durable group '{group.Group}' is bound to '{config.FilterSubject}', not '{group.Subject}' (consumer {name} of stream {stream}).");
                 }
 
-                if (config.AckWait == request.AckWait)
+                if (!adoptAckWait || config.AckWait == group.AckWait)
                 {
                     return existing;
                 }
 
-                config.AckWait = request.AckWait;
+                config.AckWait = group.AckWait;
                 return await _jetStream!.CreateOrUpdateConsumerAsync(stream, config, cancellationToken).ConfigureAwait(false);
             }
 
@@ -60,9 +70,9 @@ public sealed partial class NatsTransport
                     stream,
                     new ConsumerConfig(name)
                     {
-                        FilterSubject = request.Subject,
+                        FilterSubject = group.Subject,
                         AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                        AckWait = request.AckWait,
+                        AckWait = group.AckWait,
                         // The bus counts tries and moves a message to the dead letters itself.
                         MaxDeliver = -1,
                         // A new group starts with what is published from now on, as on every transport.
@@ -75,6 +85,44 @@ public sealed partial class NatsTransport
             {
                 // Another member made it meanwhile, otherwise: look again.
             }
+        }
+    }
+
+    private void ThrowIfNotConnected()
+    {
+        if (_publisher is null || _subscriber is null)
+        {
+            throw new TransportException($"The NATS transport to {SafeUrl} is not connected: call ConnectAsync first.");
+        }
+    }
+
+    /// <summary>The stream and the consumer of a durable group, made if missing: the one place a subscription and a declaration make them.</summary>
+    private async Task<(string Stream, INatsJSConsumer Consumer)> EnsureDurableGroupAsync(DurableGroupRequest group, bool adoptAckWait, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(group.Group))
+        {
+            throw new ArgumentException("A durable group needs a name, which names its consumer.", nameof(group));
+        }
+
+        if (_publisher!.ServerInfo is { JetStreamAvailable: false })
+        {
+            throw new TransportException($"The NATS server at {SafeUrl} has no JetStream, which durable groups need: start it with JetStream on (nats-server -js, or 'jetstream {{}}' in its configuration).");
+        }
+
+        try
+        {
+            var stream = await _streams!.EnsureStreamAsync(group.Subject, cancellationToken).ConfigureAwait(false);
+            var consumer = await EnsureConsumerAsync(group, stream, adoptAckWait, cancellationToken).ConfigureAwait(false);
+            Log.DurableReady(_logger, group.Group, group.Subject, stream, consumer.Info.Name);
+            return (stream, consumer);
+        }
+        catch (NatsJSApiException e)
+        {
+            throw new TransportException($"JetStream on NATS at {SafeUrl} refused the durable group '{group.Group}' on '{group.Subject}': {e.Error.Description} ({e.Error.ErrCode}).", e);
+        }
+        catch (NatsException e)
+        {
+            throw new TransportException($"Could not set up the durable group '{group.Group}' on '{group.Subject}' at NATS {SafeUrl}: {e.Message}", e);
         }
     }
 
@@ -100,28 +148,10 @@ public sealed partial class NatsTransport
             throw new ArgumentException("A durable subscription needs a queue group, which names its consumer.", nameof(request));
         }
 
-        if (_publisher!.ServerInfo is { JetStreamAvailable: false })
-        {
-            throw new TransportException($"The NATS server at {SafeUrl} has no JetStream, which durable subscriptions need: start it with JetStream on (nats-server -js, or 'jetstream {{}}' in its configuration).");
-        }
-
-        try
-        {
-            var stream = await _streams!.EnsureStreamAsync(request.Subject, cancellationToken).ConfigureAwait(false);
-            var consumer = await EnsureConsumerAsync(request, stream, cancellationToken).ConfigureAwait(false);
-            Log.DurableReady(_logger, request.QueueGroup, request.Subject, stream, consumer.Info.Name);
-            var subscription = new DurableSubscription(this, request, stream, consumer, _logger);
-            _durables[subscription] = 0;
-            subscription.Start();
-            return subscription;
-        }
-        catch (NatsJSApiException e)
-        {
-            throw new TransportException($"JetStream on NATS at {SafeUrl} refused the durable group '{request.QueueGroup}' on '{request.Subject}': {e.Error.Description} ({e.Error.ErrCode}).", e);
-        }
-        catch (NatsException e)
-        {
-            throw new TransportException($"Could not set up the durable group '{request.QueueGroup}' on '{request.Subject}' at NATS {SafeUrl}: {e.Message}", e);
-        }
+        var (stream, consumer) = await EnsureDurableGroupAsync(GroupOf(request), adoptAckWait: true, cancellationToken).ConfigureAwait(false);
+        var subscription = new DurableSubscription(this, request, stream, consumer, _logger);
+        _durables[subscription] = 0;
+        subscription.Start();
+        return subscription;
     }
 }

@@ -10,6 +10,8 @@ public delegate ValueTask MessageHandler(MessageContext context, CancellationTok
 
 public sealed partial class MessageBus
 {
+    private static readonly TimeSpan DefaultAckWait = new SubscribeOptions().AckWait;
+
     /// <summary>Subscribes a handler of raw messages. Dispose the result to unsubscribe.</summary>
     public async ValueTask<Subscription> SubscribeAsync(string subject, MessageHandler handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -33,6 +35,19 @@ public sealed partial class MessageBus
 
         subscription.Start();
         return subscription;
+    }
+
+    /// <summary>
+    /// Makes the durable group <paramref name="group"/> on <paramref name="subject"/> without joining it, so that it
+    /// keeps every matching message published from now on, before any member ever ran, as a RabbitMQ app declares its
+    /// queues. Idempotent; a group bound to another subject is refused with a <see cref="TransportException"/>.
+    /// <paramref name="ackWait"/> is the one the group's members will subscribe with (default that of <see cref="SubscribeOptions"/>).
+    /// </summary>
+    public ValueTask DeclareDurableGroupAsync(string subject, string group, TimeSpan? ackWait = null, CancellationToken cancellationToken = default)
+    {
+        Subjects.ValidateSubscribe(subject);
+        ArgumentException.ThrowIfNullOrWhiteSpace(group);
+        return Transport.DeclareDurableGroupAsync(new DurableGroupRequest(subject, group, ackWait ?? DefaultAckWait), cancellationToken);
     }
 
     /// <summary>Subscribes a handler of JSON messages of type <typeparamref name="T"/>; data that is not one is a poison message.</summary>

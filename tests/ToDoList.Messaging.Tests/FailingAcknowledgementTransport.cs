@@ -17,6 +17,8 @@ public sealed class FailingAcknowledgementTransport(ITransport inner) : ITranspo
     public async ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken) =>
         new Subscription(await inner.SubscribeAsync(request, cancellationToken));
 
+    public ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken) => inner.DeclareDurableGroupAsync(request, cancellationToken);
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 
     private sealed class Subscription(ITransportSubscription inner) : ChannelReader<Delivery>, ITransportSubscription

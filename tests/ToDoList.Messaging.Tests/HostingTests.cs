@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using ToDoList.Messaging.Hosting;
 using ToDoList.Messaging.Tests.Conformance;
 
@@ -24,6 +25,49 @@ public sealed class HostingTests
         Assert.Equal(id, handled.EventId);
         Assert.Equal("milk", ((MessageContext<Note>)handled).Data.Text);
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Host_declares_its_durable_groups_at_start_so_they_keep_messages_before_any_member_runs()
+    {
+        var logs = new LogRecorder();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<Recorder>();
+        builder.Services.AddMessaging(_ => new MessagingOptions())
+            .AddDurableGroup("notes.added", "keepers")
+            .AddMessageHandler<NoteHandler, Note>("notes.done", new SubscribeOptions { QueueGroup = "finishers", Durable = true });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var bus = host.Services.GetRequiredService<MessageBus>();
+
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await bus.PublishAsync("notes.added", new Note($"milk {i}")));
+        }
+
+        var first = new Recorder();
+        await bus.SubscribeAsync("notes.added", first.Handler, new SubscribeOptions { QueueGroup = "keepers", Durable = true });
+        Assert.Equal(ids, (await first.WaitForCountAsync(3)).Select(c => c.EventId));
+
+        // A durable handler's own group is declared the same way, by the same service.
+        Assert.Contains(logs.Entries, e => e.Message == "Durable group finishers on notes.done declared");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Host_whose_group_is_declared_on_two_subjects_fails_at_start()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddMessaging(_ => new MessagingOptions())
+            .AddDurableGroup("notes.added", "keepers")
+            .AddDurableGroup("notes.done", "keepers");
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => host.StartAsync());
+
+        Assert.Contains("keepers", error.Message);
     }
 
     [Fact]

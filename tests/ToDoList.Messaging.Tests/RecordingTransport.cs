@@ -49,6 +49,9 @@ public sealed class RecordingTransport : ITransport
     public ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken) =>
         throw new NotSupportedException("The recording transport only records publishes.");
 
+    public ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The recording transport only records publishes.");
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 

@@ -18,6 +18,9 @@ public sealed partial class DeadLetterStore(MessageBus bus, ILogger<DeadLetterSt
 {
     public const string QueueGroup = "deadletters";
 
+    /// <summary>What the store's durable group follows: the dead letters of every subject.</summary>
+    public const string Subject = Subjects.DeadLetterPrefix + ">";
+
     private readonly ConcurrentDictionary<string, DeadLetter> _letters = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
 

@@ -92,17 +92,7 @@ public sealed class EmbeddedTransport : ITransport
             if (request.Durable)
             {
                 var name = request.QueueGroup ?? throw new ArgumentException("A durable subscription needs a queue group name.", nameof(request));
-                if (!_durableGroups.TryGetValue(name, out var group))
-                {
-                    group = new DurableGroup(name, request.Subject, _options.MaxMessagesPerGroup, TimeProvider);
-                    _durableGroups.Add(name, group);
-                }
-                else if (group.Subject != request.Subject)
-                {
-                    throw new TransportException($"The durable group '{name}' is bound to '{group.Subject}', not '{request.Subject}'.");
-                }
-
-                subscription = group.AddMember(request);
+                subscription = DurableGroupOf(request.Subject, name).AddMember(request);
             }
             else
             {
@@ -115,6 +105,19 @@ public sealed class EmbeddedTransport : ITransport
         }
 
         return ValueTask.FromResult(subscription);
+    }
+
+    public ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        Subjects.ValidateSubscribe(request.Subject);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Group, nameof(request));
+        lock (_gate)
+        {
+            DurableGroupOf(request.Subject, request.Group);
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
@@ -145,6 +148,24 @@ public sealed class EmbeddedTransport : ITransport
 
         await _ackWaitLoop.ConfigureAwait(false);
         _disposed.Dispose();
+    }
+
+    /// <summary>The durable group of that name, made on first use; called under the gate.</summary>
+    private DurableGroup DurableGroupOf(string subject, string name)
+    {
+        if (_durableGroups.TryGetValue(name, out var group))
+        {
+            return group.Subject == subject
+                ? group
+                : throw new TransportException($"The durable group '{name}' is bound to '{group.Subject}', not '{subject}'.");
+        }
+
+        group = new DurableGroup(name, subject, _options.MaxMessagesPerGroup, TimeProvider);
+        _durableGroups.Add(name, group);
+
+        // Routes cached before it would not store messages for it.
+        Changed();
+        return group;
     }
 
     private void Remove(CoreSubscription subscription)

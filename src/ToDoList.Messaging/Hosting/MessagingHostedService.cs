@@ -4,10 +4,14 @@ using Microsoft.Extensions.Logging;
 
 namespace ToDoList.Messaging.Hosting;
 
-/// <summary>Connects the bus at start and opens every registered handler's subscription; at stop, drains them.</summary>
+/// <summary>
+/// Connects the bus at start, declares every durable group (registered, and those of durable handlers), then opens every
+/// registered handler's subscription; at stop, drains them.
+/// </summary>
 internal sealed partial class MessagingHostedService(
     MessageBus bus,
     IEnumerable<HandlerRegistration> registrations,
+    IEnumerable<DurableGroupRegistration> durableGroups,
     IServiceProvider services,
     ILogger<MessagingHostedService> logger) : IHostedService
 {
@@ -17,6 +21,14 @@ internal sealed partial class MessagingHostedService(
     {
         await bus.ConnectAsync(cancellationToken).ConfigureAwait(false);
         LogConnected(logger, bus.Transport.Name, TransportUrl.Redact(bus.Options.Url));
+
+        // Before anything is published or consumed here: whichever process of the system starts first, the groups keep messages from now on.
+        foreach (var group in DurableGroups())
+        {
+            await bus.DeclareDurableGroupAsync(group.Subject, group.Group, group.AckWait, cancellationToken).ConfigureAwait(false);
+            LogDeclared(logger, group.Group, group.Subject);
+        }
+
         foreach (var registration in registrations)
         {
             var subscription = await bus.SubscribeAsync(registration.Subject, registration.CreateHandler(services), registration.Options, cancellationToken).ConfigureAwait(false);
@@ -35,9 +47,19 @@ internal sealed partial class MessagingHostedService(
         _subscriptions.Clear();
     }
 
+    /// <summary>A durable handler's group with its own ack wait first, so that a group made here gets its members' setting.</summary>
+    private IEnumerable<DurableGroupRegistration> DurableGroups() => registrations
+        .Where(r => r.Options.Durable && !string.IsNullOrWhiteSpace(r.Options.QueueGroup))
+        .Select(r => new DurableGroupRegistration(r.Subject, r.Options.QueueGroup!, r.Options.AckWait))
+        .Concat(durableGroups)
+        .DistinctBy(g => (g.Subject, g.Group));
+
     [LoggerMessage(10, LogLevel.Information, "Message queue {Transport} connected at {Url}")]
     private static partial void LogConnected(ILogger logger, string transport, string url);
 
     [LoggerMessage(11, LogLevel.Information, "Subscribed to {Subject} (queue group {QueueGroup}, durable {Durable})")]
     private static partial void LogSubscribed(ILogger logger, string subject, string? queueGroup, bool durable);
+
+    [LoggerMessage(12, LogLevel.Information, "Durable group {QueueGroup} on {Subject} declared")]
+    private static partial void LogDeclared(ILogger logger, string queueGroup, string subject);
 }

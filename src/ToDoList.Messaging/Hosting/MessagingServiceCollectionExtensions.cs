@@ -33,7 +33,23 @@ public static class MessagingServiceCollectionExtensions
     public static IServiceCollection AddTransport(this IServiceCollection services, string scheme, Func<TransportUrl, IServiceProvider, Transport.ITransport> create) =>
         services.AddSingleton(new TransportRegistration(scheme, create));
 
-    /// <summary>Runs <typeparamref name="THandler"/> for every message on <paramref name="subject"/>, from the start of the host to its stop.</summary>
+    /// <summary>
+    /// Declares the durable group <paramref name="group"/> on <paramref name="subject"/> when the host starts, before any
+    /// subscription opens: from then on it keeps every matching message, whether or not one of its members ever ran.
+    /// Register it in every process that publishes to it; a durable handler (<see cref="AddMessageHandler{THandler, TMessage}"/>)
+    /// declares its own group. <paramref name="ackWait"/> is the one its members subscribe with (default that of <see cref="SubscribeOptions"/>).
+    /// </summary>
+    public static IServiceCollection AddDurableGroup(this IServiceCollection services, string subject, string group, TimeSpan? ackWait = null)
+    {
+        Subjects.ValidateSubscribe(subject);
+        ArgumentException.ThrowIfNullOrWhiteSpace(group);
+        return services.AddSingleton(new DurableGroupRegistration(subject, group, ackWait ?? new SubscribeOptions().AckWait));
+    }
+
+    /// <summary>
+    /// Runs <typeparamref name="THandler"/> for every message on <paramref name="subject"/>, from the start of the host to
+    /// its stop. A durable handler's group is declared at start, as <see cref="AddDurableGroup"/> would.
+    /// </summary>
     public static IServiceCollection AddMessageHandler<THandler, TMessage>(this IServiceCollection services, string subject, SubscribeOptions? options = null)
         where THandler : class, IMessageHandler<TMessage>
     {
@@ -63,7 +79,7 @@ public static class MessagingServiceCollectionExtensions
     public static IServiceCollection AddDeadLetterStore(this IServiceCollection services)
     {
         services.AddSingleton<DeadLetterStore>();
-        services.AddSingleton(new HandlerRegistration(Subjects.DeadLetterPrefix + ">", new SubscribeOptions { QueueGroup = DeadLetterStore.QueueGroup, Durable = true }, root =>
+        services.AddSingleton(new HandlerRegistration(DeadLetterStore.Subject, new SubscribeOptions { QueueGroup = DeadLetterStore.QueueGroup, Durable = true }, root =>
             (context, _) => root.GetRequiredService<DeadLetterStore>().Add(context.Message)));
         return services;
     }

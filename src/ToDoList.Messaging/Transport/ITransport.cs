@@ -23,6 +23,14 @@ public interface ITransport : IAsyncDisposable
     ValueTask PublishAsync(Message message, CancellationToken cancellationToken);
 
     ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes a durable group, as a durable subscription would, without joining it: from then on it
+    /// keeps every matching message until a member acknowledges it. Idempotent: an existing group
+    /// is left as it is (its messages, delivery counts and settings untouched). A group bound to
+    /// another subject is refused with a <see cref="TransportException"/>, as at subscribe.
+    /// </summary>
+    ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>What a subscription asks of the transport.</summary>
@@ -32,6 +40,12 @@ public interface ITransport : IAsyncDisposable
 /// <param name="Capacity">Messages held for this subscriber before the transport waits (back-pressure).</param>
 /// <param name="AckWait">How long a durable delivery may stay unacknowledged before it is delivered again.</param>
 public sealed record SubscriptionRequest(string Subject, string? QueueGroup, bool Durable, int Capacity, TimeSpan AckWait);
+
+/// <summary>What a durable group declared ahead of its members asks of the transport.</summary>
+/// <param name="Subject">The subject or pattern the group follows, as its members will subscribe to it.</param>
+/// <param name="Group">The group's name: the <see cref="SubscriptionRequest.QueueGroup"/> of its durable members.</param>
+/// <param name="AckWait">The ack wait a transport that keeps it per group (NATS) makes the group with; its members' own then applies.</param>
+public sealed record DurableGroupRequest(string Subject, string Group, TimeSpan AckWait);
 
 public interface ITransportSubscription : IAsyncDisposable
 {

@@ -83,17 +83,22 @@ public static class TodoApp
         AddTransports(builder.Services);
         builder.Services.AddInstanceInfo(role.ServiceName(), typeof(TodoApp).Assembly);
 
+        // Every role, whichever starts first on a new deployment: a group keeps only what is published after it exists.
+        foreach (var group in TodoTopology.All)
+        {
+            builder.Services.AddDurableGroup(group.Subject, group.Name);
+        }
+
         if (role.HasSaveHandler())
         {
-            var durable = new SubscribeOptions { QueueGroup = SaveHandler.QueueGroup, Durable = true };
-            builder.Services.AddMessageHandler<SaveHandler, NewItemEvent>(TodoSubjects.NewItem, durable);
-            builder.Services.AddMessageHandler<ItemCommandHandler, CompleteItemCommand>(TodoSubjects.Complete, new SubscribeOptions { QueueGroup = ItemCommandHandler.CompleteGroup, Durable = true });
-            builder.Services.AddMessageHandler<ItemCommandHandler, DeleteItemCommand>(TodoSubjects.Delete, new SubscribeOptions { QueueGroup = ItemCommandHandler.DeleteGroup, Durable = true });
+            builder.Services.AddMessageHandler<SaveHandler, NewItemEvent>(TodoTopology.SaveItems.Subject, TodoTopology.SaveItems.Options);
+            builder.Services.AddMessageHandler<ItemCommandHandler, CompleteItemCommand>(TodoTopology.CompleteItems.Subject, TodoTopology.CompleteItems.Options);
+            builder.Services.AddMessageHandler<ItemCommandHandler, DeleteItemCommand>(TodoTopology.DeleteItems.Subject, TodoTopology.DeleteItems.Options);
         }
 
         if (role.HasAuditHandler())
         {
-            builder.Services.AddMessageHandler<AuditHandler, NewItemEvent>(TodoSubjects.NewItem, new SubscribeOptions { QueueGroup = AuditHandler.QueueGroup, Durable = true });
+            builder.Services.AddMessageHandler<AuditHandler, NewItemEvent>(TodoTopology.AuditItems.Subject, TodoTopology.AuditItems.Options);
         }
 
         if (role.HasWeb())

@@ -36,6 +36,12 @@ public sealed class SharedTransportConnection(ITransport broker) : ITransport
         return subscription;
     }
 
+    public ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        return broker.DeclareDurableGroupAsync(request, cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         ITransportSubscription[] subscriptions;

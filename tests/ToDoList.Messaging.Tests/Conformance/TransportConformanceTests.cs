@@ -240,6 +240,41 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Messages_published_to_a_declared_group_before_any_member_reach_the_first_member()
+    {
+        var subject = Subject("events.todo.newitem");
+        var group = Group("savers");
+        await using var deployer = await ConnectAsync();
+        await using var publisher = await ConnectAsync();
+
+        // No member has ever run: the group exists because it was declared.
+        await deployer.DeclareDurableGroupAsync(subject, group);
+        var sent = Enumerable.Range(0, 5).Select(i => $"item {i}").ToList();
+        foreach (var text in sent)
+        {
+            await PublishTextAsync(publisher, subject, text);
+        }
+
+        // Every process declares the groups it publishes to: a second declaration keeps what the group holds.
+        await publisher.DeclareDurableGroupAsync(subject, group);
+
+        await using var member = await ConnectAsync();
+        var recorder = new Recorder();
+        await member.SubscribeAsync(subject, recorder.Handler, Durable(group));
+        await recorder.WaitForCountAsync(sent.Count);
+
+        // Declared again while a member runs: nothing is delivered again.
+        await deployer.DeclareDurableGroupAsync(subject, group);
+        await PublishTextAsync(publisher, subject, "marker");
+        await recorder.WaitForTextAsync("marker");
+        Assert.Equal([.. sent, "marker"], recorder.Texts);
+        Assert.All(recorder.Received, c => Assert.Equal(1, c.Attempt));
+
+        var error = await Assert.ThrowsAsync<TransportException>(() => deployer.DeclareDurableGroupAsync(Subject("events.todo.itemsaved"), group).AsTask());
+        Assert.Contains(subject, error.Message);
+    }
+
+    [Fact]
     public async Task Durable_message_whose_handler_throws_is_delivered_again()
     {
         var subject = Subject("events.todo.newitem");
