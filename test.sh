@@ -11,6 +11,8 @@ packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 # The messaging tests start their own nats-server (tests/TestSupport/NatsServer.cs).
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || packages+=(nats-server)
+# The Redis tests start their own redis-server and drive redis-cli, which comes with it (tests/ToDoList.Messaging.Tests/Servers/RedisServer.cs).
+command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || packages+=(redis-server)
 # The tests run their own PostgreSQL clusters with initdb (tests/TestSupport/PostgresServer.cs).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 if ((${#packages[@]})); then

@@ -7,6 +7,7 @@ using ToDoList.Items;
 using ToDoList.Messaging;
 using ToDoList.Messaging.Hosting;
 using ToDoList.Messaging.Nats;
+using ToDoList.Messaging.Redis;
 using ToDoList.ServiceDefaults;
 using ToDoList.Web;
 using ToDoList.Web.Components;
@@ -124,7 +125,7 @@ public static class TodoApp
     }
 
     /// <summary>Every transport the app can use, by URL scheme (<c>embedded://</c> and <c>memory://</c> come with the bus).</summary>
-    public static IServiceCollection AddTransports(IServiceCollection services) => services.AddNatsTransport();
+    public static IServiceCollection AddTransports(IServiceCollection services) => services.AddNatsTransport().AddRedisTransport();
 
     public static WebApplication UseTodoEndpoints(this WebApplication app, Role role)
     {
