@@ -13,6 +13,9 @@ command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || packages+=(nats-server)
 # The Redis tests start their own redis-server and drive redis-cli, which comes with it (tests/ToDoList.Messaging.Tests/Servers/RedisServer.cs).
 command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || packages+=(redis-server)
+# The RabbitMQ tests run the package's own rabbitmq-server script and drive amqp-publish/amqp-consume (tests/ToDoList.Messaging.Tests/Servers/RabbitMqServer.cs).
+compgen -G "/usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin/rabbitmq-server" >/dev/null || packages+=(rabbitmq-server)
+command -v amqp-publish >/dev/null 2>&1 && command -v amqp-consume >/dev/null 2>&1 || packages+=(amqp-tools)
 # The tests run their own PostgreSQL clusters with initdb (tests/TestSupport/PostgresServer.cs).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 if ((${#packages[@]})); then

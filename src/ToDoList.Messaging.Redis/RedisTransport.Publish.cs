@@ -6,6 +6,9 @@ public sealed partial class RedisTransport
 {
     private static readonly RedisValue Same = "same";
     private static readonly RedisValue Own = "own";
+    private RedisValue _maxStreamLength;
+    private RedisValue _streamPrefix;
+    private RedisValue _wakePrefix;
 
     /// <summary>
     /// One script per message: it appends the message to the stream of every durable group whose subject
@@ -24,9 +27,9 @@ public sealed partial class RedisTransport
         args[1] = payload;
         args[2] = message.ReplyTo ?? "";
         args[3] = message.ReplyTo is null ? RedisValue.EmptyString : _noResponders;
-        args[4] = _options.MaxStreamLength;
-        args[5] = StreamPrefix;
-        args[6] = WakePrefix;
+        args[4] = _maxStreamLength;
+        args[5] = _streamPrefix;
+        args[6] = _wakePrefix;
         args[7] = enveloped ? Own : Same;
         if (enveloped)
         {
@@ -45,7 +48,8 @@ public sealed partial class RedisTransport
         RedisResult result;
         try
         {
-            result = await database.ScriptEvaluateAsync(Scripts.Publish, [PatternsKey], args).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var evaluation = database.ScriptEvaluateAsync(Scripts.Publish, [PatternsKey], args);
+            result = await (cancellationToken.CanBeCanceled ? evaluation.WaitAsync(cancellationToken) : evaluation).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.Contains("FULL ", StringComparison.Ordinal))
         {

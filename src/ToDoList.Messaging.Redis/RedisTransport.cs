@@ -20,7 +20,7 @@ public sealed partial class RedisTransport : ITransport
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private readonly ConcurrentDictionary<IAsyncDisposable, byte> _subscriptions = new();
-    private readonly byte[] _noResponders;
+    private readonly RedisValue _noResponders;
     private ConnectionMultiplexer? _connection;
     private int _disposed;
 
@@ -35,6 +35,9 @@ public sealed partial class RedisTransport : ITransport
         _options = options ?? new RedisTransportOptions();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RedisTransport>();
         var status = new MessageHeaders { [MessagingHeaders.Status] = MessagingHeaders.NoRespondersStatus };
+        _maxStreamLength = _options.MaxStreamLength;
+        _streamPrefix = StreamPrefix;
+        _wakePrefix = WakePrefix;
         _noResponders = Envelope.Encode(new Message("_", ReadOnlyMemory<byte>.Empty, status)).ToArray();
     }
 

@@ -15,6 +15,8 @@ internal static class Scripts
           return t
         end
         local function matches(pattern, subject)
+          if pattern == subject then return true end
+          if not string.find(pattern, '[*>]') then return false end
           local p, s = tokens(pattern), tokens(subject)
           for i = 1, #p do
             if p[i] == '>' then return #s >= i end

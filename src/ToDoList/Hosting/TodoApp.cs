@@ -7,6 +7,7 @@ using ToDoList.Items;
 using ToDoList.Messaging;
 using ToDoList.Messaging.Hosting;
 using ToDoList.Messaging.Nats;
+using ToDoList.Messaging.RabbitMq;
 using ToDoList.Messaging.Redis;
 using ToDoList.ServiceDefaults;
 using ToDoList.Web;
@@ -125,7 +126,7 @@ public static class TodoApp
     }
 
     /// <summary>Every transport the app can use, by URL scheme (<c>embedded://</c> and <c>memory://</c> come with the bus).</summary>
-    public static IServiceCollection AddTransports(IServiceCollection services) => services.AddNatsTransport().AddRedisTransport();
+    public static IServiceCollection AddTransports(IServiceCollection services) => services.AddNatsTransport().AddRedisTransport().AddRabbitMqTransport();
 
     public static WebApplication UseTodoEndpoints(this WebApplication app, Role role)
     {

@@ -171,6 +171,82 @@ public sealed class RedisTransportTests
         Assert.All(redelivered, d => Assert.Equal(2, d.Attempt));
     }
 
+    [Fact]
+    public async Task Durable_member_that_stops_hands_what_it_had_read_to_the_others_at_once()
+    {
+        var server = await RedisServer.GetSharedAsync();
+        var subject = Subject("events.todo.newitem");
+        var options = Durable(Group("savers")) with { AckWait = TimeSpan.FromMinutes(1), MaxConcurrency = 1 };
+        await using var publisher = await ConnectAsync(server.Url);
+        await using var stopping = await ConnectAsync(server.Url);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = new Recorder(async (context, ct) =>
+        {
+            if (Recorder.TextOf(context) == "0")
+            {
+                await release.Task.WaitAsync(ct);
+            }
+        });
+        var member = await stopping.SubscribeAsync(subject, first.Handler, options);
+        for (var i = 0; i < 5; i++)
+        {
+            await PublishTextAsync(publisher, subject, i.ToString(CultureInfo.InvariantCulture));
+        }
+
+        // The first member holds "0" and has read the rest; the second gets nothing meanwhile.
+        await first.WaitForTextAsync("0");
+        await using var staying = await ConnectAsync(server.Url);
+        var second = new Recorder();
+        await staying.SubscribeAsync(subject, second.Handler, options);
+
+        var stopped = member.DisposeAsync();
+        release.SetResult();
+        await stopped;
+
+        // Long before the minute of ack wait: given back, not left to expire.
+        await second.WaitForCountAsync(4);
+        Assert.Equal(["0"], first.Texts);
+        Assert.Equal(["1", "2", "3", "4"], second.Texts.Order());
+    }
+
+    [Fact]
+    public async Task Durable_group_on_a_wildcard_keeps_every_matching_subject_and_nothing_else()
+    {
+        var server = await RedisServer.GetSharedAsync();
+        var group = Group("audit");
+        await using var publisher = await ConnectAsync(server.Url);
+        await publisher.DeclareDurableGroupAsync(Subject("events.todo.*"), group);
+
+        await PublishTextAsync(publisher, Subject("events.todo.newitem"), "newitem");
+        await PublishTextAsync(publisher, Subject("events.todo.item.saved"), "too long");
+        await PublishTextAsync(publisher, Subject("events.other.newitem"), "other");
+        await PublishTextAsync(publisher, Subject("events.todo.itemsaved"), "itemsaved");
+
+        await using var member = await ConnectAsync(server.Url);
+        var recorder = new Recorder();
+        await member.SubscribeAsync(Subject("events.todo.*"), recorder.Handler, Durable(group));
+        await recorder.WaitForTextAsync("itemsaved");
+        Assert.Equal(["newitem", "itemsaved"], recorder.Texts);
+        Assert.Equal(Subject("events.todo.newitem"), recorder.Received[0].Message.Subject);
+    }
+
+    [Fact]
+    public async Task Request_to_a_subject_a_durable_group_keeps_is_not_answered_no_responders()
+    {
+        var server = await RedisServer.GetSharedAsync();
+        var subject = Subject("commands.todo.count");
+        await using var requester = await ConnectAsync(server.Url);
+        await requester.DeclareDurableGroupAsync(subject, Group("counters"));
+        var request = requester.RequestAsync(subject, new Note("how many?"), TimeSpan.FromSeconds(10));
+
+        // Kept in the stream, not refused: the responder that starts later still answers.
+        await using var responder = await ConnectAsync(server.Url);
+        await responder.SubscribeAsync<Note>(subject, (context, ct) => context.ReplyAsync(new Note("re: " + context.Data.Text), ct), Durable(Group("counters")));
+
+        var reply = await request;
+        Assert.Equal("{\"text\":\"re: how many?\"}", Encoding.UTF8.GetString(reply.Data.Span));
+    }
+
     // ---- credentials -------------------------------------------------------------------------
 
     [Theory]
