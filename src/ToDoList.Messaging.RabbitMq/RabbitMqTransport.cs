@@ -74,7 +74,7 @@ public sealed partial class RabbitMqTransport : ITransport
                 return;
             }
 
-            var factory = CreateFactory();
+            var factory = CreateFactory(_url, _options);
             IConnection? publisher = null;
             IConnection? consumer = null;
             try
@@ -153,15 +153,26 @@ public sealed partial class RabbitMqTransport : ITransport
     /// The factory takes the URL as configured (credentials, vhost, TLS for amqps); the factory
     /// itself is never logged, and errors name <see cref="SafeUrl"/> only.
     /// </summary>
-    private ConnectionFactory CreateFactory() => new()
+    internal static ConnectionFactory CreateFactory(TransportUrl url, RabbitMqTransportOptions options)
     {
-        Uri = _url.Uri,
-        AutomaticRecoveryEnabled = true,
-        TopologyRecoveryEnabled = true,
-        NetworkRecoveryInterval = _options.RecoveryInterval,
-        RequestedHeartbeat = TimeSpan.FromSeconds(20),
-        ContinuationTimeout = TimeSpan.FromSeconds(20),
-    };
+        var factory = new ConnectionFactory
+        {
+            Uri = url.Uri,
+            AutomaticRecoveryEnabled = true,
+            TopologyRecoveryEnabled = true,
+            NetworkRecoveryInterval = options.RecoveryInterval,
+            RequestedHeartbeat = TimeSpan.FromSeconds(20),
+            ContinuationTimeout = TimeSpan.FromSeconds(20),
+        };
+        if (url.Scheme == "amqps")
+        {
+            // TLS, checking the broker's certificate against the host the URL names.
+            factory.Ssl.Enabled = true;
+            factory.Ssl.ServerName = url.Uri.Host;
+        }
+
+        return factory;
+    }
 
     private async Task<IConnection> OpenAsync(ConnectionFactory factory, string name, CancellationToken cancellationToken)
     {
