@@ -15,6 +15,9 @@ internal sealed class DurableSubscription : ITransportSubscription
     private const int MaxBatch = 256;
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(5);
 
+    // A running member reads every poll interval, which makes it busy again: only stopped members stay idle this long.
+    private static readonly TimeSpan IdleConsumerLifetime = TimeSpan.FromHours(1);
+
     private readonly RedisTransport _transport;
     private readonly SubscriptionRequest _request;
     private readonly RedisKey _stream;
@@ -210,7 +213,7 @@ internal sealed class DurableSubscription : ITransportSubscription
     {
         try
         {
-            await database.ScriptEvaluateAsync(Scripts.Trim, [_stream]).ConfigureAwait(false);
+            await database.ScriptEvaluateAsync(Scripts.Trim, [_stream], [(long)IdleConsumerLifetime.TotalMilliseconds]).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

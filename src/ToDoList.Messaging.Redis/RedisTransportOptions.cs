@@ -16,10 +16,11 @@ public sealed record RedisTransportOptions
     public long MaxStreamLength { get; init; } = 1_000_000;
 
     /// <summary>
-    /// How long a queue-group member's claim on a pub/sub message is kept: a member more than this far behind
-    /// the others could take a message another member already handled. Default 60 s.
+    /// How long the record of which queue-group member takes a pub/sub message is kept (one small key per
+    /// message and group): a member more than this far behind the others could take a message again.
+    /// Default 30 s.
     /// </summary>
-    public TimeSpan QueueGroupClaimTtl { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan QueueGroupClaimTtl { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Longest wait of a durable member between looks at its stream when no wake-up notice came. Default 1 s.</summary>
     public TimeSpan DurablePollInterval { get; init; } = TimeSpan.FromSeconds(1);

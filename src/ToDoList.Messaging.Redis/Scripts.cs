@@ -136,8 +136,10 @@ internal static class Scripts
         """;
 
     /// <summary>
-    /// KEYS[1] the stream. Deletes entries every group has acknowledged: those before the oldest entry
-    /// still pending or not yet read by any group. Returns how many were deleted.
+    /// KEYS[1] the stream. ARGV[1] idle ms after which a consumer holding nothing is forgotten (a member
+    /// that stopped: each member is a consumer of its own name). Deletes entries every group has
+    /// acknowledged: those before the oldest entry still pending or not yet read by any group.
+    /// Returns how many were deleted.
     /// </summary>
     public const string Trim = """
         local function parse(id)
@@ -154,6 +156,13 @@ internal static class Scripts
         for _, group in ipairs(groups) do
           local info = {}
           for i = 1, #group, 2 do info[group[i]] = group[i + 1] end
+          for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], info['name'])) do
+            local c = {}
+            for i = 1, #consumer, 2 do c[consumer[i]] = consumer[i + 1] end
+            if tonumber(c['pending']) == 0 and tonumber(c['idle']) > tonumber(ARGV[1]) then
+              redis.call('XGROUP', 'DELCONSUMER', KEYS[1], info['name'], c['name'])
+            end
+          end
           local oldest = info['last-delivered-id']
           if tonumber(info['pending']) > 0 then
             local summary = redis.call('XPENDING', KEYS[1], info['name'])
