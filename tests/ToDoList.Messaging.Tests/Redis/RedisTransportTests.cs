@@ -247,6 +247,33 @@ public sealed class RedisTransportTests
         Assert.Equal("{\"text\":\"re: how many?\"}", Encoding.UTF8.GetString(reply.Data.Span));
     }
 
+    // ---- a server restart --------------------------------------------------------------------
+
+    [Fact]
+    public async Task Plain_and_durable_subscriptions_work_again_after_a_server_restart()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var logs = new LogRecorder();
+        await using var publisher = await ConnectAsync(server.Url, logs);
+        await using var consumer = await ConnectAsync(server.Url, logs);
+        var plain = new Recorder();
+        var durable = new Recorder();
+        await consumer.SubscribeAsync(Subject("core"), plain.Handler);
+        await consumer.SubscribeAsync(Subject("events.saved"), durable.Handler, Durable(Group("savers")));
+        await PublishTextAsync(publisher, Subject("core"), "plain before");
+        await PublishTextAsync(publisher, Subject("events.saved"), "durable before");
+        await plain.WaitForTextAsync("plain before");
+        await durable.WaitForTextAsync("durable before");
+
+        // Nothing persisted: the server comes back empty, without the group's stream or registry entry.
+        await server.StopAsync();
+        await server.StartAgainAsync();
+
+        await Wait.For(logs.WhenCount(e => e.Message.Contains("open again", StringComparison.Ordinal), 2), "both connections to reconnect");
+        await EventuallyAsync(i => PublishTextAsync(publisher, Subject("core"), $"plain after {i}"), plain, t => t.StartsWith("plain after", StringComparison.Ordinal));
+        await EventuallyAsync(i => PublishTextAsync(publisher, Subject("events.saved"), $"durable after {i}"), durable, t => t.StartsWith("durable after", StringComparison.Ordinal));
+    }
+
     // ---- credentials -------------------------------------------------------------------------
 
     [Theory]
@@ -319,6 +346,27 @@ public sealed class RedisTransportTests
 
     private static Task PublishTextAsync(MessageBus bus, string subject, string text) =>
         bus.PublishAsync(new Message(subject, Encoding.UTF8.GetBytes(text))).AsTask();
+
+    /// <summary>At-most-once until the client has reconnected and the member made its group again: publish until one arrives.</summary>
+    private static async Task EventuallyAsync(Func<int, Task> publish, Recorder recorder, Func<string, bool> arrived)
+    {
+        var came = recorder.When(r => r.Any(c => arrived(Recorder.TextOf(c))));
+        var deadline = DateTime.UtcNow + Wait.Deadline;
+        for (var i = 0; !came.IsCompleted; i++)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"nothing arrived within {Wait.Deadline}");
+            try
+            {
+                await publish(i);
+            }
+            catch (TransportException)
+            {
+                // Not connected again yet.
+            }
+
+            await Task.WhenAny(came, Task.Delay(100));
+        }
+    }
 
     private static async Task<List<string>> ReadLinesAsync(Process process, int count)
     {

@@ -71,13 +71,9 @@ public sealed class RedisServer : IAsyncDisposable
         return process;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the server (its process, killed: nothing is persisted anyway), keeping its port and folder.</summary>
+    public async Task StopAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
         var process = _process;
         _process = null;
         if (process is not null)
@@ -91,6 +87,19 @@ public sealed class RedisServer : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Starts the server again on the same port, empty, as after a restart of a server without persistence.</summary>
+    public Task StartAgainAsync(params string[] arguments) => RunAsync(FindExecutable("redis-server"), arguments);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await StopAsync();
 
         try
         {
