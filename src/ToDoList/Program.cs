@@ -1,3 +1,3 @@
 using ToDoList.Hosting;
 
-return await TodoCommandLine.Create().Parse(args).InvokeAsync();
+return await TodoCommandLine.InvokeAsync(args);

@@ -6,6 +6,17 @@ namespace ToDoList.Hosting;
 /// <summary><c>todo</c> runs every role; <c>todo web|api|save-handler|audit-handler</c> runs one. Other arguments go to ASP.NET Core (<c>--urls</c>, settings).</summary>
 public static class TodoCommandLine
 {
+    /// <summary>Parses <paramref name="args"/> and runs the command: the whole of <c>Program.cs</c>.</summary>
+    public static Task<int> InvokeAsync(string[] args)
+    {
+        var parsed = Create().Parse(args);
+        // A role's host stops on SIGTERM (docker stop, a scale-down) and Ctrl+C by itself, draining its handlers within its
+        // shutdown timeout. System.CommandLine's own handling would end the process 2 s after the signal with exit code 143,
+        // cutting that drain short. `todo mq` keeps it: its commands stop on the cancellation token.
+        var runsRole = parsed.CommandResult.Command is RootCommand or RoleCommand;
+        return parsed.InvokeAsync(runsRole ? new InvocationConfiguration { ProcessTerminationTimeout = null } : null);
+    }
+
     public static RootCommand Create()
     {
         var root = new RootCommand("ToDoList: an event-driven to-do app. With no command it runs every part in one process on http://localhost:8080 (web) and http://localhost:8081 (API).")
@@ -24,7 +35,7 @@ public static class TodoCommandLine
 
     private static void AddRole(RootCommand root, string name, Role role, string description)
     {
-        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+        var command = new RoleCommand(name, description) { TreatUnmatchedTokensAsErrors = false };
         command.SetAction((result, ct) => RunAsync(role, result, ct));
         root.Subcommands.Add(command);
     }
@@ -60,4 +71,7 @@ public static class TodoCommandLine
             return 2;
         }
     }
+
+    /// <summary>A command that runs one role in a host of its own.</summary>
+    private sealed class RoleCommand(string name, string description) : Command(name, description);
 }
