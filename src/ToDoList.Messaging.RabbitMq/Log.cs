@@ -22,8 +22,14 @@ internal static partial class Log
     [LoggerMessage(205, LogLevel.Information, "Durable group {QueueGroup} on {Subject}: queue {Queue}")]
     public static partial void DurableReady(ILogger logger, string queueGroup, string subject, string queue);
 
-    [LoggerMessage(206, LogLevel.Error, "The broker cancelled the consumer of queue {Queue} ({Subject}), e.g. the queue was deleted: this subscription receives nothing more")]
+    [LoggerMessage(206, LogLevel.Error, "The broker cancelled the consumer of queue {Queue} ({Subject}), e.g. the queue was deleted: making it again. What it held is lost")]
     public static partial void ConsumerCancelled(ILogger logger, string queue, string subject);
+
+    [LoggerMessage(209, LogLevel.Information, "Consuming queue {Queue} ({Subject}) again")]
+    public static partial void ConsumerResumed(ILogger logger, string queue, string subject);
+
+    [LoggerMessage(210, LogLevel.Warning, "Could not make queue {Queue} ({Subject}) again yet; trying again")]
+    public static partial void ResumeFailed(ILogger logger, string queue, string subject, Exception exception);
 
     [LoggerMessage(207, LogLevel.Warning, "Could not give back a durable message on {Subject} of queue {Queue}; the broker delivers it again when this channel closes")]
     public static partial void GiveBackFailed(ILogger logger, string subject, string queue, Exception exception);

@@ -15,7 +15,8 @@ internal sealed class QueueSubscription : AsyncDefaultBasicConsumer, ITransportS
 {
     private readonly RabbitMqTransport _transport;
     private readonly SubscriptionRequest _request;
-    private readonly string _queue;
+    private readonly Func<CancellationToken, Task<string>> _declare;
+    private string _queue;
     private readonly Channel<Delivery> _deliveries;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<DurableAcknowledgement, byte> _unacknowledged = new();
@@ -23,8 +24,9 @@ internal sealed class QueueSubscription : AsyncDefaultBasicConsumer, ITransportS
     private string? _consumerTag;
     private int _disposed;
 
-    public QueueSubscription(RabbitMqTransport transport, IChannel channel, SubscriptionRequest request, string queue) : base(channel)
+    public QueueSubscription(RabbitMqTransport transport, IChannel channel, SubscriptionRequest request, string queue, Func<CancellationToken, Task<string>> declare) : base(channel)
     {
+        _declare = declare;
         _transport = transport;
         _request = request;
         _queue = queue;
@@ -79,10 +81,44 @@ internal sealed class QueueSubscription : AsyncDefaultBasicConsumer, ITransportS
     {
         if (_disposed == 0)
         {
+            // The broker cancelled us (the queue was deleted): make the queue again and go on, off the client's dispatcher.
             Log.ConsumerCancelled(_transport.Logger, _queue, _request.Subject);
+            _ = Task.Run(ResumeAsync);
         }
 
         return base.HandleBasicCancelAsync(consumerTag, cancellationToken);
+    }
+
+    private async Task ResumeAsync()
+    {
+        for (var failures = 0; _disposed == 0; failures++)
+        {
+            try
+            {
+                var queue = await _declare(_stopping.Token).ConfigureAwait(false);
+                _queue = queue;
+                _consumerTag = await Channel.BasicConsumeAsync(queue, autoAck: false, consumerTag: "", noLocal: false, exclusive: false, arguments: null, this, _stopping.Token).ConfigureAwait(false);
+                Log.ConsumerResumed(_transport.Logger, queue, _request.Subject);
+                return;
+            }
+            catch (Exception e) when (_disposed == 0 && e is not ObjectDisposedException)
+            {
+                Log.ResumeFailed(_transport.Logger, _queue, _request.Subject, e);
+            }
+            catch (Exception) when (_disposed != 0 || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, failures))), _transport.Time, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -11,44 +11,23 @@ public sealed partial class RabbitMqTransport
     public async ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var bindingKey = AmqpMessages.BindingKeyOf(request.Subject);
-        string? queue = null;
-        if (request.Durable)
-        {
-            var group = request.QueueGroup ?? throw new ArgumentException("A durable subscription needs a queue group: the group's durable queue is named after it.", nameof(request));
-            queue = await DeclareDurableQueueAsync(request.Subject, group, cancellationToken).ConfigureAwait(false);
-        }
-
         var channel = await ConsumerConnection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!request.Durable)
-            {
-                if (request.QueueGroup is { } group)
-                {
-                    // Shared by the group's members, gone with the last of them (or unused for a minute).
-                    queue = AmqpMessages.GroupQueueOf(group, request.Subject);
-                    await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: true, arguments: new Dictionary<string, object?> { ["x-expires"] = 60_000 }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    var declared = await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    queue = declared.QueueName;
-                }
-
-                await channel.QueueBindAsync(queue, _options.Exchange, bindingKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
+            // Made again by the same code should the broker cancel the consumer (its queue deleted).
+            Task<string> Declare(CancellationToken ct) => DeclareQueueAsync(channel, request, ct);
+            var queue = await Declare(cancellationToken).ConfigureAwait(false);
 
             // The broker sends at most Capacity unacknowledged messages: the rest wait in the queue (back-pressure).
             var prefetch = (ushort)Math.Clamp(request.Capacity, 1, ushort.MaxValue);
             await channel.BasicQosAsync(0, prefetch, global: false, cancellationToken).ConfigureAwait(false);
-            var subscription = new QueueSubscription(this, channel, request, queue!);
-            var consumerTag = await channel.BasicConsumeAsync(queue!, autoAck: false, consumerTag: "", noLocal: false, exclusive: false, arguments: null, subscription, cancellationToken).ConfigureAwait(false);
+            var subscription = new QueueSubscription(this, channel, request, queue, Declare);
+            var consumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, consumerTag: "", noLocal: false, exclusive: false, arguments: null, subscription, cancellationToken).ConfigureAwait(false);
             subscription.Start(consumerTag);
             _subscriptions.TryAdd(subscription, 0);
             if (request.Durable)
             {
-                Log.DurableReady(_logger, request.QueueGroup!, request.Subject, queue!);
+                Log.DurableReady(_logger, request.QueueGroup!, request.Subject, queue);
             }
 
             return subscription;
@@ -58,6 +37,32 @@ public sealed partial class RabbitMqTransport
             await channel.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The queue a subscription consumes: the durable group's, the queue group's shared one, or an exclusive one of its own.</summary>
+    private async Task<string> DeclareQueueAsync(IChannel channel, SubscriptionRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Durable)
+        {
+            var durableGroup = request.QueueGroup ?? throw new ArgumentException("A durable subscription needs a queue group: the group's durable queue is named after it.", nameof(request));
+            return await DeclareDurableQueueAsync(request.Subject, durableGroup, cancellationToken).ConfigureAwait(false);
+        }
+
+        string queue;
+        if (request.QueueGroup is { } group)
+        {
+            // Shared by the group's members, gone with the last of them (or unused for a minute).
+            queue = AmqpMessages.GroupQueueOf(group, request.Subject);
+            await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: true, arguments: new Dictionary<string, object?> { ["x-expires"] = 60_000 }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var declared = await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+            queue = declared.QueueName;
+        }
+
+        await channel.QueueBindAsync(queue, _options.Exchange, AmqpMessages.BindingKeyOf(request.Subject), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return queue;
     }
 
     public async ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)

@@ -146,6 +146,32 @@ public sealed class RabbitMqTransportTests
         Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(300), $"two delayed retries took {started.Elapsed}");
     }
 
+    [Fact]
+    public async Task Member_whose_queue_was_deleted_makes_it_again_and_goes_on()
+    {
+        var server = await RabbitMqServer.GetSharedAsync();
+        var subject = Subject("events.todo.newitem");
+        var group = Group("savers");
+        var logs = new LogRecorder();
+        await using var bus = await ConnectAsync(server.Url, logs);
+        var recorder = new Recorder();
+        await bus.SubscribeAsync(subject, recorder.Handler, Durable(group));
+        await PublishTextAsync(bus, subject, "before");
+        await recorder.WaitForTextAsync("before");
+
+        // An operator deletes the queue (rabbitmqctl delete_queue): the broker cancels the member's consumer.
+        var factory = new ConnectionFactory { Uri = new Uri(server.Url) };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            await channel.QueueDeleteAsync(group);
+        }
+
+        await Wait.For(logs.When(e => e.Message.Contains("again", StringComparison.Ordinal) && e.Message.Contains("Consuming", StringComparison.Ordinal)), "the member to consume its queue again");
+        await PublishTextAsync(bus, subject, "after");
+        await recorder.WaitForTextAsync("after");
+    }
+
     // ---- credentials -------------------------------------------------------------------------
 
     [Fact]
