@@ -13,6 +13,8 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private static readonly Lazy<Task<RedisServer>> Shared = new(() => StartAsync());
     private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(20);
+    private const string FolderPrefix = "todo-redis-";
+    private const string PidFile = "redis.pid";
 
     private readonly string _directory;
     private Process? _process;
@@ -35,9 +37,10 @@ public sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync(params string[] arguments)
     {
         var executable = FindExecutable("redis-server");
+        DeleteLeftovers();
         for (var attempt = 1; ; attempt++)
         {
-            var directory = Directory.CreateTempSubdirectory("todo-redis-").FullName;
+            var directory = Directory.CreateTempSubdirectory(FolderPrefix).FullName;
             var server = new RedisServer(directory, FreeLoopbackPort());
             try
             {
@@ -82,8 +85,16 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 if (!process.HasExited)
                 {
-                    process.Kill();
-                    await process.WaitForExitAsync();
+                    process.StandardInput.Close();
+                    try
+                    {
+                        await process.WaitForExitAsync().WaitAsync(StartDeadline);
+                    }
+                    catch (TimeoutException)
+                    {
+                        process.Kill(entireProcessTree: true);
+                        await process.WaitForExitAsync();
+                    }
                 }
             }
         }
@@ -113,14 +124,24 @@ public sealed class RedisServer : IAsyncDisposable
 
     private async Task RunAsync(string executable, string[] arguments)
     {
+        Directory.CreateDirectory(_directory);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // Through a shell that stops the server when its standard input closes: when this process ends,
+        // however it ends (a test host is often killed, so ProcessExit never runs), its server ends too.
+        // The shell ends with the server, so a server that could not start is noticed at once, and deletes its folder.
         var process = new Process
         {
             StartInfo = new ProcessStartInfo(
-                executable,
-                ["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", _directory, .. arguments])
+                "/bin/sh",
+                [
+                    "-c", "exec 3<&0; \"$0\" \"$@\" 3<&- & server=$!; (cat <&3; kill $server) >/dev/null 2>&1 & wait $server; status=$?; rm -rf \"$TODO_REDIS_DIR\"; exit $status",
+                    executable, "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--save", "", "--appendonly", "no", "--dir", _directory, "--pidfile", Path.Combine(_directory, PidFile), .. arguments,
+                ])
             {
+                Environment = { ["TODO_REDIS_DIR"] = _directory },
+                RedirectStandardInput = true,
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
                 UseShellExecute = false,
@@ -189,6 +210,37 @@ public sealed class RedisServer : IAsyncDisposable
             }
 
             await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Folders of servers that are gone (a test process killed before it could clean up); a running server's folder stays.</summary>
+    private static void DeleteLeftovers()
+    {
+        foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        {
+            var pidFile = Path.Combine(directory, PidFile);
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && File.Exists($"/proc/{pid}/cmdline")
+                && File.ReadAllText($"/proc/{pid}/cmdline").Contains("redis-server", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (Directory.GetLastWriteTimeUtc(directory) > DateTime.UtcNow.AddMinutes(-1))
+            {
+                // Perhaps a server of another test process, starting right now.
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
         }
     }
 
