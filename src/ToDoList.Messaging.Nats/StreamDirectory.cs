@@ -65,7 +65,7 @@ internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAv
             try
             {
                 await jetStream.CreateStreamAsync(
-                    new StreamConfig(name, [captures])
+                    new StreamConfig(name, captures)
                     {
                         // Kept until every durable group whose filter matches has acknowledged it; a message
                         // no group wants is not kept at all, as no group existed to want it (SPEC §4).
@@ -82,7 +82,7 @@ internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAv
                 // A stream of that name captures other subjects (a first token differing only in case): ours join them.
                 var stream = await jetStream.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var config = stream.Info.Config;
-                config.Subjects = [.. config.Subjects ?? [], captures];
+                config.Subjects = [.. (config.Subjects ?? []).Union(captures)];
                 await jetStream.UpdateStreamAsync(config, cancellationToken).ConfigureAwait(false);
                 Forget();
                 return name;
