@@ -20,6 +20,8 @@ internal sealed class DurableSubscription : ITransportSubscription
     private readonly Channel<Delivery> _deliveries;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
+    // Pulled by the client but not handed over when stopping: given back after what was handed over, which came first.
+    private readonly List<Delivery> _drained = [];
     private INatsJSConsumer _consumer;
     private CancellationTokenSource _renewing = new();
     private Task _pump = Task.CompletedTask;
@@ -76,11 +78,19 @@ internal sealed class DurableSubscription : ITransportSubscription
         await _pump.ConfigureAwait(false);
         _transport.Forget(this);
 
-        // Messages handed over but not taken go back at once, to this group's other members.
+        // Messages handed over but not taken go back at once, to this group's other members, in the order
+        // they were pulled: first those handed over, then those the client still held when it stopped.
         while (_deliveries.Reader.TryRead(out var delivery))
         {
             await GiveBackAsync(delivery).ConfigureAwait(false);
         }
+
+        foreach (var delivery in _drained)
+        {
+            await GiveBackAsync(delivery).ConfigureAwait(false);
+        }
+
+        _drained.Clear();
 
         _stopping.Dispose();
         _renewing.Dispose();
@@ -116,8 +126,9 @@ internal sealed class DurableSubscription : ITransportSubscription
                     }
                     catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                     {
-                        // Stopping: what the client pulled already drains here and goes back to the other members at once.
-                        await GiveBackAsync(delivery).ConfigureAwait(false);
+                        // Stopping: what the client pulled already drains here and goes back to the other members at once,
+                        // after what was handed over (given back by DisposeAsync), so in the order it was pulled.
+                        _drained.Add(delivery);
                     }
                 }
             }
