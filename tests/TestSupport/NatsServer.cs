@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace ToDoList.TestSupport;
 
 /// <summary>
 /// A real <c>nats-server</c> with JetStream, on free loopback ports, in a temporary folder. The test
-/// run shares one (<see cref="GetSharedAsync"/>, stopped when the test process exits); tests that
-/// restart or configure a server start their own and dispose it. Stopped by its process, never by name.
+/// run shares one (<see cref="GetSharedAsync"/>, stopped when the test process exits, however it exits:
+/// see <see cref="ServerProcess"/>); tests that restart or configure a server start their own and dispose it.
+/// Stopped by its process, never by name.
 /// </summary>
 public sealed class NatsServer : IAsyncDisposable
 {
@@ -88,26 +88,9 @@ public sealed class NatsServer : IAsyncDisposable
     {
         var process = _process;
         _process = null;
-        if (process is null)
+        if (process is not null)
         {
-            return;
-        }
-
-        using (process)
-        {
-            if (!process.HasExited)
-            {
-                _ = Kill(process.Id, SigTerm);
-                try
-                {
-                    await process.WaitForExitAsync().WaitAsync(StartDeadline);
-                }
-                catch (TimeoutException)
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
+            await ServerProcess.StopAsync(process, StartDeadline);
         }
     }
 
@@ -136,15 +119,11 @@ public sealed class NatsServer : IAsyncDisposable
     {
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // Through the shell of ServerProcess: when this process ends, however it ends (a test host is often
+        // killed, so ProcessExit never runs), its server ends too and its folder is deleted.
         var process = new Process
         {
-            StartInfo = new ProcessStartInfo(executable, ["-c", _config])
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-                WorkingDirectory = _directory,
-            },
+            StartInfo = ServerProcess.StartInfo(executable, ["-c", _config], _directory),
             EnableRaisingEvents = true,
         };
         process.ErrorDataReceived += (_, e) =>
@@ -251,9 +230,4 @@ public sealed class NatsServer : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    private const int SigTerm = 15;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

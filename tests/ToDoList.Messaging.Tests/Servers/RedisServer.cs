@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using ToDoList.TestSupport;
 
 namespace ToDoList.Messaging.Tests.Servers;
 
@@ -74,29 +75,14 @@ public sealed class RedisServer : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Stops the server (its process, killed: nothing is persisted anyway), keeping its port and folder.</summary>
+    /// <summary>Stops the server (SIGTERM: nothing is persisted anyway), keeping its port and folder.</summary>
     public async Task StopAsync()
     {
         var process = _process;
         _process = null;
         if (process is not null)
         {
-            using (process)
-            {
-                if (!process.HasExited)
-                {
-                    process.StandardInput.Close();
-                    try
-                    {
-                        await process.WaitForExitAsync().WaitAsync(StartDeadline);
-                    }
-                    catch (TimeoutException)
-                    {
-                        process.Kill(entireProcessTree: true);
-                        await process.WaitForExitAsync();
-                    }
-                }
-            }
+            await ServerProcess.StopAsync(process, StartDeadline);
         }
     }
 
@@ -127,26 +113,17 @@ public sealed class RedisServer : IAsyncDisposable
         Directory.CreateDirectory(_directory);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        // Through a shell that stops the server when its standard input closes: when this process ends,
-        // however it ends (a test host is often killed, so ProcessExit never runs), its server ends too.
-        // The shell ends with the server, so a server that could not start is noticed at once, and deletes its folder.
+        // Through the shell of ServerProcess: when this process ends, however it ends (a test host is often
+        // killed, so ProcessExit never runs), its server ends too and its folder is deleted.
         var process = new Process
         {
-            StartInfo = new ProcessStartInfo(
-                "/bin/sh",
+            StartInfo = ServerProcess.StartInfo(
+                executable,
                 [
-                    "-c", "exec 3<&0; \"$0\" \"$@\" 3<&- & server=$!; (cat <&3; kill $server) >/dev/null 2>&1 & wait $server; status=$?; rm -rf \"$TODO_REDIS_DIR\"; exit $status",
-                    executable, "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--save", "", "--appendonly", "no", "--dir", _directory, "--pidfile", Path.Combine(_directory, PidFile), .. arguments,
-                ])
-            {
-                Environment = { ["TODO_REDIS_DIR"] = _directory },
-                RedirectStandardInput = true,
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-                WorkingDirectory = _directory,
-            },
+                ],
+                _directory),
             EnableRaisingEvents = true,
         };
         process.OutputDataReceived += (_, e) =>
