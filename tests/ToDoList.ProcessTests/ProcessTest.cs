@@ -17,12 +17,12 @@ public abstract class ProcessTest(Servers servers, ITestOutputHelper output)
 
     protected ITestOutputHelper Output { get; } = output;
 
-    /// <summary>A deployment on the run's NATS server (with no stream left from a former scenario) and a new database.</summary>
-    protected async Task<(Deployment Deployment, TodoDatabase Database)> NewDeploymentAsync()
+    /// <summary>A deployment on the run's NATS server, or <paramref name="queue"/> (with nothing durable left from a former scenario), and a new database.</summary>
+    protected async Task<(Deployment Deployment, TodoDatabase Database)> NewDeploymentAsync(QueueKind queue = QueueKind.Nats)
     {
-        await Servers.ForgetDurableMessagesAsync();
+        var queueUrl = await Servers.FreshQueueUrlAsync(queue);
         var connectionString = await Servers.NewDatabaseAsync();
-        return (new Deployment(Servers.AppDir, Servers.Nats.Url, connectionString, Output), new TodoDatabase(connectionString));
+        return (new Deployment(Servers.AppDir, queueUrl, connectionString, Output), new TodoDatabase(connectionString));
     }
 
     /// <summary>

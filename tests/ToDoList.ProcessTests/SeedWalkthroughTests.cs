@@ -6,69 +6,97 @@ namespace ToDoList.ProcessTests;
 
 /// <summary>
 /// The seed's walkthrough with every service its own OS process on NATS and PostgreSQL: the web, the API, three
-/// save handlers (<c>--scale save-handler=3</c>), the audit handler and <c>nats-sub events.todo.newitem</c>.
+/// save handlers (<c>--scale save-handler=3</c>), the audit handler and <c>nats-sub events.todo.newitem</c>;
+/// and the same walkthrough (API, two save handlers, the audit handler) on Redis and on RabbitMQ.
 /// </summary>
 public sealed partial class SeedWalkthroughTests(Servers servers, ITestOutputHelper output) : ProcessTest(servers, output)
 {
-    private const int Items = 60;
+    [Fact]
+    public Task Seed_walkthrough_on_NATS_and_PostgreSQL() =>
+        WalkthroughAsync(QueueKind.Nats, count: 60, saveHandlers: 3, webAndSub: true, everyHandlerSaves: true);
+
+    /// <remarks>
+    /// Not asserted here that every save handler stores some: a Redis durable member reads up to 256 entries ahead
+    /// (docs/messaging.md, Redis, back-pressure), so the first one to look after a burst may take all of it. Seen:
+    /// 12/28 and 40/0 for 40 items. Still every item stored once, whoever stored it.
+    /// </remarks>
+    [Fact]
+    public Task Seed_walkthrough_on_Redis_and_PostgreSQL() =>
+        WalkthroughAsync(QueueKind.Redis, count: 40, saveHandlers: 2, webAndSub: false, everyHandlerSaves: false);
 
     [Fact]
-    public async Task Seed_walkthrough_on_NATS_and_PostgreSQL()
+    public Task Seed_walkthrough_on_RabbitMQ_and_PostgreSQL() =>
+        WalkthroughAsync(QueueKind.RabbitMq, count: 40, saveHandlers: 2, webAndSub: false, everyHandlerSaves: true);
+
+    /// <summary>
+    /// The walkthrough on <paramref name="queue"/>: <paramref name="count"/> items posted at once to the API are each
+    /// stored once, by every one of the <paramref name="saveHandlers"/> save handlers in turn, and audited once;
+    /// with <paramref name="webAndSub"/> the web lists them and <c>todo mq sub</c> prints each; with
+    /// <paramref name="everyHandlerSaves"/> every save handler stored some.
+    /// </summary>
+    private async Task WalkthroughAsync(QueueKind queue, int count, int saveHandlers, bool webAndSub, bool everyHandlerSaves)
     {
-        var (deployment, database) = await NewDeploymentAsync();
+        var (deployment, database) = await NewDeploymentAsync(queue);
         await using var _ = deployment;
-        // Every handler subscribed before the first POST, so that all three can take part from the first item.
-        var saveHandlers = deployment.StartHandlersAsync("save-handler", 3);
+        // Every handler subscribed before the first POST, so that all of them can take part from the first item.
+        var startedSaveHandlers = deployment.StartHandlersAsync("save-handler", saveHandlers);
         var auditHandler = deployment.StartHandlerAsync("audit-handler");
         var api = deployment.StartListeningAsync("api");
-        var web = deployment.StartListeningAsync("web");
-        var sub = deployment.StartMq("sub", "events.todo.newitem", "--count", Items.ToString());
-        await Task.WhenAll(saveHandlers, auditHandler, api, web, sub.WaitForLineAsync("Listening on events.todo.newitem", Deployment.StartDeadline));
+        var web = webAndSub ? deployment.StartListeningAsync("web") : null;
+        var sub = webAndSub ? deployment.StartMq("sub", "events.todo.newitem", "--count", count.ToString()) : null;
+        await Task.WhenAll(
+            new Task?[] { startedSaveHandlers, auditHandler, api, web, sub?.WaitForLineAsync("Listening on events.todo.newitem", Deployment.StartDeadline) }.OfType<Task>());
         using var client = Deployment.ClientOf(await api);
 
-        var texts = Enumerable.Range(1, Items).Select(i => Unique($"Seed item {i}")).ToArray();
+        var texts = Enumerable.Range(1, count).Select(i => Unique($"Seed item {i}")).ToArray();
         var eventIds = await TimedAsync(
             () => Task.WhenAll(texts.Select(text => PostItemAsync(client, text, () => deployment.Logs()))),
-            elapsed => Log($"{Items} concurrent POST /todo answered 202 in {elapsed.TotalMilliseconds:0} ms"));
+            elapsed => Log($"{count} concurrent POST /todo answered 202 in {elapsed.TotalMilliseconds:0} ms"));
 
         var stored = await TimedAsync(
-            () => database.WaitForItemsAsync(items => items.Count >= Items, $"{Items} items stored", SaveDeadline, () => deployment.Logs()),
-            elapsed => Log($"all {Items} stored {elapsed.TotalMilliseconds:0} ms after the last 202"));
+            () => database.WaitForItemsAsync(items => items.Count >= count, $"{count} items stored", SaveDeadline, () => deployment.Logs()),
+            elapsed => Log($"all {count} stored {elapsed.TotalMilliseconds:0} ms after the last 202"));
         // Every item once: one row per text, one per event id, nothing else.
         Assert.Equal(texts.Order(), stored.Select(i => i.Item).Order());
         Assert.Equal(eventIds.Order(), stored.Select(i => i.EventId).Order());
         var listed = await client.GetFromJsonAsync<List<ListedItem>>("/todo");
         Assert.Equal(stored.Select(i => (i.Id, i.Item)), listed!.Select(i => (i.Id, i.Item)));
-        using (var browser = Deployment.ClientOf(await web))
+        if (web is not null)
         {
+            using var browser = Deployment.ClientOf(await web);
             var page = await browser.GetStringAsync("/list");
             Assert.All(texts, text => Assert.Contains(text, page));
         }
 
         // The queue group spread the work: every save handler stored some. (Log lines may come a moment after the rows.)
-        var handlers = await saveHandlers;
-        await TodoProcess.WaitForAllAsync(handlers, () => handlers.Sum(h => SavedLines(h).Count) >= Items, $"{Items} 'Saved item' lines", SaveDeadline);
+        var handlers = await startedSaveHandlers;
+        await TodoProcess.WaitForAllAsync(handlers, () => handlers.Sum(h => SavedLines(h).Count) >= count, $"{count} 'Saved item' lines", SaveDeadline);
         foreach (var handler in handlers)
         {
             Log($"{handler.Name} saved {SavedLines(handler).Count} items");
-            Assert.True(SavedLines(handler).Count > 0, $"{handler.Name} saved no item.\n{deployment.Logs()}");
+            Assert.True(!everyHandlerSaves || SavedLines(handler).Count > 0, $"{handler.Name} saved no item.\n{deployment.Logs()}");
         }
 
-        Assert.Equal(Items, handlers.Sum(h => SavedLines(h).Count));
+        Assert.Equal(count, handlers.Sum(h => SavedLines(h).Count));
 
         // The audit handler logged every event once, as the seed's audit container does.
         var audit = await auditHandler;
         var audited = await audit.WaitForAsync(
-            lines => AuditedEventIds(lines) is { Count: >= Items } ids ? ids : null, $"{Items} audit lines", SaveDeadline);
+            lines => AuditedEventIds(lines) is { } ids && ids.Count >= count ? ids : null, $"{count} audit lines", SaveDeadline);
         Assert.Equal(eventIds.Order(), audited.Order());
 
         // nats-sub printed every event as it was published.
+        if (sub is null)
+        {
+            return;
+        }
+
         Assert.Equal(0, await sub.WaitForExitAsync(SaveDeadline));
         var printed = sub.StandardOutput;
-        Assert.Equal(Items, printed.Count);
+        Assert.Equal(count, printed.Count);
         foreach (var text in texts)
         {
-            Assert.True(printed.Count(l => l.Contains(text, StringComparison.Ordinal) && l.Contains("events.todo.newitem: ", StringComparison.Ordinal)) == 1, $"todo mq sub did not print {text} once.\n{sub.Tail(Items + 5)}");
+            Assert.True(printed.Count(l => l.Contains(text, StringComparison.Ordinal) && l.Contains("events.todo.newitem: ", StringComparison.Ordinal)) == 1, $"todo mq sub did not print {text} once.\n{sub.Tail(count + 5)}");
         }
     }
 

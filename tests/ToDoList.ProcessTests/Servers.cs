@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using ToDoList.Messaging.Tests.Servers;
 
 namespace ToDoList.ProcessTests;
 
@@ -13,11 +15,28 @@ public sealed class ProcessCollection : ICollectionFixture<Servers>
     public const string Name = "todo processes on NATS and PostgreSQL";
 }
 
-/// <summary>The run's nats-server and PostgreSQL cluster, and the published app the deployments run.</summary>
+/// <summary>The message queues a deployment can run on (<c>MessageQueue__Url</c>).</summary>
+public enum QueueKind
+{
+    Nats,
+    Redis,
+    RabbitMq,
+}
+
+/// <summary>
+/// The run's nats-server and PostgreSQL cluster, and the published app the deployments run; a redis-server and
+/// a RabbitMQ broker (7–9 s to start) only once a scenario on them asks, then kept for the run.
+/// </summary>
 public sealed class Servers : IAsyncLifetime
 {
+    /// <summary>The durable groups the app declares on RabbitMQ: a queue each, and its <c>.subject</c> queue.</summary>
+    private static readonly string[] AppGroups = ["save-handler", "audit-handler", "deadletters"];
+    private static readonly TimeSpan ToolDeadline = TimeSpan.FromSeconds(30);
+
     private NatsServer? _nats;
     private PostgresServer? _postgres;
+    private Task<RedisServer>? _redis;
+    private Task<RabbitMqServer>? _rabbitMq;
 
     public NatsServer Nats => _nats ?? throw new InvalidOperationException("Not started.");
 
@@ -42,11 +61,28 @@ public sealed class Servers : IAsyncLifetime
         }
     }
 
+    /// <summary>The run's redis-server, started by the first caller.</summary>
+    public Task<RedisServer> RedisAsync() => _redis ??= RedisServer.GetSharedAsync();
+
+    /// <summary>The run's RabbitMQ broker, started by the first caller.</summary>
+    public Task<RabbitMqServer> RabbitMqAsync() => _rabbitMq ??= RabbitMqServer.GetSharedAsync();
+
     public async Task DisposeAsync()
     {
         if (_nats is not null)
         {
             await _nats.DisposeAsync();
+        }
+
+        // Both also stop when the test process exits; disposing twice does nothing.
+        if (_redis is { IsCompletedSuccessfully: true })
+        {
+            await (await _redis).DisposeAsync();
+        }
+
+        if (_rabbitMq is { IsCompletedSuccessfully: true })
+        {
+            await (await _rabbitMq).DisposeAsync();
         }
 
         await PostgresServer.StopAsync();
@@ -73,5 +109,69 @@ public sealed class Servers : IAsyncLifetime
         {
             await jetStream.DeleteStreamAsync(stream);
         }
+    }
+
+    /// <summary>
+    /// The URL of <paramref name="queue"/> with no durable message a former scenario left (its streams, or the
+    /// app's queues, deleted), as on a fresh server.
+    /// </summary>
+    public async Task<string> FreshQueueUrlAsync(QueueKind queue)
+    {
+        switch (queue)
+        {
+            case QueueKind.Nats:
+                await ForgetDurableMessagesAsync();
+                return Nats.Url;
+            case QueueKind.Redis:
+                var redis = await RedisAsync();
+                using (var flush = redis.StartCli("FLUSHALL"))
+                {
+                    var (exitCode, output) = await RunToEndAsync(flush);
+                    Assert.True(exitCode == 0 && output.Contains("OK", StringComparison.Ordinal), $"redis-cli FLUSHALL exited {exitCode}: {output}");
+                }
+
+                return redis.Url;
+            case QueueKind.RabbitMq:
+                var rabbitMq = await RabbitMqAsync();
+                foreach (var name in AppGroups.SelectMany(g => new[] { g, g + ".subject" }))
+                {
+                    var (exitCode, output) = await RunToolAsync("amqp-delete-queue", "-u", rabbitMq.ToolUrl, "-q", name);
+                    Assert.True(exitCode == 0, $"amqp-delete-queue -q {name} exited {exitCode}: {output}");
+                }
+
+                return rabbitMq.Url;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(queue), queue, null);
+        }
+    }
+
+    /// <summary>Runs a broker's own command-line tool to its end (killed by its process past a deadline): its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToolAsync(string tool, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(tool, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException($"{tool} did not start.");
+        return await RunToEndAsync(process);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunToEndAsync(Process process)
+    {
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(ToolDeadline);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Assert.Fail($"{process.StartInfo.FileName} did not end within {ToolDeadline.TotalSeconds:0} s.");
+        }
+
+        return (process.ExitCode, (await stdout + await stderr).Trim());
     }
 }
