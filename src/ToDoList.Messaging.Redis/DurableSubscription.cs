@@ -136,22 +136,28 @@ internal sealed class DurableSubscription : ITransportSubscription
                     Scripts.Claim,
                     [_stream],
                     [Group, _consumer, (long)Math.Max(1, _request.AckWait.TotalMilliseconds), room]).ConfigureAwait(false) ?? [];
+                var batch = new List<Delivery>(claimed.Length);
                 foreach (var entry in claimed)
                 {
                     var parts = (RedisResult[])entry!;
-                    await HandOverAsync((string)parts[0]!, (int)(long)parts[1], (RedisResult[])parts[2]!).ConfigureAwait(false);
-                    handed++;
+                    batch.Add(ToDelivery((string)parts[0]!, (int)(long)parts[1], (RedisResult[])parts[2]!));
                 }
+
+                await HandOverAsync(batch).ConfigureAwait(false);
+                handed += batch.Count;
 
                 room -= handed;
                 if (room > 0)
                 {
                     var entries = await database.StreamReadGroupAsync(_stream, Group, _consumer, StreamPosition.NewMessages, room).ConfigureAwait(false);
+                    batch = new List<Delivery>(entries.Length);
                     foreach (var entry in entries)
                     {
-                        await HandOverAsync(entry).ConfigureAwait(false);
-                        handed++;
+                        batch.Add(ToDelivery(entry));
                     }
+
+                    await HandOverAsync(batch).ConfigureAwait(false);
+                    handed += batch.Count;
                 }
 
                 failures = 0;
@@ -221,7 +227,7 @@ internal sealed class DurableSubscription : ITransportSubscription
         }
     }
 
-    private Task HandOverAsync(StreamEntry entry)
+    private Delivery ToDelivery(StreamEntry entry)
     {
         var fields = new RedisResult[entry.Values.Length * 2];
         for (var i = 0; i < entry.Values.Length; i++)
@@ -230,21 +236,35 @@ internal sealed class DurableSubscription : ITransportSubscription
             fields[(2 * i) + 1] = RedisResult.Create(entry.Values[i].Value);
         }
 
-        return HandOverAsync((string)entry.Id!, 1, fields);
+        return ToDelivery((string)entry.Id!, 1, fields);
     }
 
-    private async Task HandOverAsync(string id, int attempt, RedisResult[] fields)
+    private Delivery ToDelivery(string id, int attempt, RedisResult[] fields) =>
+        new(ToMessage(fields), attempt, new StreamAcknowledgement(this, id));
+
+    /// <summary>
+    /// Hands a whole batch read from the stream to the subscriber. When stopping cuts it short, every entry
+    /// of the batch not handed over goes back at once, not only the one being handed: the rest were read
+    /// too (pending to this member) and would otherwise wait out the ack wait.
+    /// </summary>
+    private async Task HandOverAsync(List<Delivery> batch)
     {
-        var delivery = new Delivery(ToMessage(fields), attempt, new StreamAcknowledgement(this, id));
-        try
+        for (var i = 0; i < batch.Count; i++)
         {
-            await _deliveries.Writer.WriteAsync(delivery, _stopping.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping: what was read goes back to the other members at once.
-            await GiveBackAsync(delivery).ConfigureAwait(false);
-            throw;
+            try
+            {
+                await _deliveries.Writer.WriteAsync(batch[i], _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: what was read goes back to the other members at once.
+                for (var j = i; j < batch.Count; j++)
+                {
+                    await GiveBackAsync(batch[j]).ConfigureAwait(false);
+                }
+
+                throw;
+            }
         }
     }
 
