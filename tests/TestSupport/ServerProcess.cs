@@ -76,4 +76,38 @@ public static class ServerProcess
             }
         }
     }
+
+    /// <summary>
+    /// Deletes the temp folders (<paramref name="folderPrefix"/>*) of servers that are gone, left by a test
+    /// process killed before it could clean up; a folder whose pid file names a running <paramref name="program"/> stays.
+    /// </summary>
+    public static void DeleteLeftovers(string folderPrefix, string pidFileName, string program)
+    {
+        foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), folderPrefix + "*"))
+        {
+            var pidFile = Path.Combine(directory, pidFileName);
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && File.Exists($"/proc/{pid}/cmdline")
+                && File.ReadAllText($"/proc/{pid}/cmdline").Contains(program, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (Directory.GetLastWriteTimeUtc(directory) > DateTime.UtcNow.AddMinutes(-1))
+            {
+                // Perhaps a server of another test process, starting right now.
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
 }

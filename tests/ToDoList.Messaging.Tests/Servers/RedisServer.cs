@@ -38,7 +38,7 @@ public sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync(params string[] arguments)
     {
         var executable = FindExecutable("redis-server");
-        DeleteLeftovers();
+        ServerProcess.DeleteLeftovers(FolderPrefix, PidFile, "redis-server");
         for (var attempt = 1; ; attempt++)
         {
             var directory = Directory.CreateTempSubdirectory(FolderPrefix).FullName;
@@ -187,37 +187,6 @@ public sealed class RedisServer : IAsyncDisposable
             }
 
             await Task.Delay(20);
-        }
-    }
-
-    /// <summary>Folders of servers that are gone (a test process killed before it could clean up); a running server's folder stays.</summary>
-    private static void DeleteLeftovers()
-    {
-        foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), FolderPrefix + "*"))
-        {
-            var pidFile = Path.Combine(directory, PidFile);
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && File.Exists($"/proc/{pid}/cmdline")
-                && File.ReadAllText($"/proc/{pid}/cmdline").Contains("redis-server", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            if (Directory.GetLastWriteTimeUtc(directory) > DateTime.UtcNow.AddMinutes(-1))
-            {
-                // Perhaps a server of another test process, starting right now.
-                continue;
-            }
-
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
         }
     }
 
