@@ -26,6 +26,9 @@ public static class MessagingHeaders
     public const string Status = "status";
     public const string NoRespondersStatus = "503";
 
+    /// <summary>Unique per dead letter, the same on every redelivery of it: the key a keeper stores it under once.</summary>
+    public const string DeadLetterId = "deadletter-id";
+
     public const string DeadLetterError = "deadletter-error";
     public const string DeadLetterGroup = "deadletter-group";
     public const string DeadLetterAttempts = "deadletter-attempts";

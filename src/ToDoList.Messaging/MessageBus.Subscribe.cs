@@ -130,6 +130,7 @@ public sealed partial class MessageBus
 
         var headers = message.HasHeaders ? message.Headers.Clone() : new MessageHeaders();
         // One line: header values cannot carry line breaks on NATS and other header-based transports.
+        headers[MessagingHeaders.DeadLetterId] = Nuid.Next();
         headers[MessagingHeaders.DeadLetterError] = Truncate($"{exception.GetType().Name}: {exception.Message}".ReplaceLineEndings(" "), 1000);
         headers[MessagingHeaders.DeadLetterGroup] = subscription.Options.QueueGroup ?? "";
         headers[MessagingHeaders.DeadLetterAttempts] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
