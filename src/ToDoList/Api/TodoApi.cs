@@ -14,14 +14,19 @@ public static class TodoApi
     public const int MaxWaitSeconds = 60;
     public const int MaxPageSize = 1000;
 
+    /// <summary>A client's own id for the item it posts (IETF draft httpapi-idempotency-key-header); retrying with it never adds a second item.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public const int MaxIdempotencyKeyLength = 128;
+
     private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
 
     public static IEndpointRouteBuilder MapTodoApi(this IEndpointRouteBuilder endpoints)
     {
-        var todo = endpoints.MapGroup("/todo").WithTags("todo");
+        var todo = endpoints.MapGroup("/todo").WithTags("todo").RequireRateLimiting(ApiRateLimit.Policy);
         todo.MapPost("/", AddItem)
             .WithSummary("Add an item: publishes events.todo.newitem")
-            .WithDescription("Answers 202 once the event is with the queue. With `Prefer: wait=N` it waits up to N seconds for the save handler and answers 201 with the stored item.")
+            .WithDescription("Answers 202 once the event is with the queue. With `Prefer: wait=N` it waits up to N seconds for the save handler and answers 201 with the stored item. With `Idempotency-Key: K` the key is the event id: posting again with the same key (after a timeout or a 503) never stores a second item.")
             .Accepts<NewItemEvent>("application/json")
             .Produces<TodoItemResponse>(StatusCodes.Status201Created)
             .Produces<AcceptedResponse>(StatusCodes.Status202Accepted)
@@ -74,7 +79,16 @@ public static class TodoApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["item"] = [problem] });
         }
 
-        var message = bus.CreateMessage(TodoSubjects.NewItem, newItem! with { Item = newItem.Item!.Trim() });
+        var keys = request.Headers[IdempotencyKeyHeader];
+        var key = keys.ToString();
+        if (keys.Count > 0 && CheckIdempotencyKey(keys) is { } badKey)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad idempotency key", badKey);
+        }
+
+        // The key becomes the event id, on which the save handler is idempotent: a retry with the same key stores the item once.
+        var options = key.Length > 0 ? new PublishOptions { Id = key } : null;
+        var message = bus.CreateMessage(TodoSubjects.NewItem, newItem! with { Item = newItem.Item!.Trim() }, options);
         var eventId = message.Id!;
         try
         {
@@ -142,6 +156,12 @@ public static class TodoApi
             return Problem(StatusCodes.Status503ServiceUnavailable, "Message queue unavailable", "The command was not accepted; try again shortly.");
         }
     }
+
+    /// <summary>Printable ASCII without spaces, as a message header (and the event id it becomes) can carry it; null when valid.</summary>
+    private static string? CheckIdempotencyKey(Microsoft.Extensions.Primitives.StringValues keys) =>
+        keys is [{ Length: > 0 and <= MaxIdempotencyKeyLength } key] && key.All(c => c is > ' ' and < (char)0x7F)
+            ? null
+            : $"The {IdempotencyKeyHeader} header must be one value of 1 to {MaxIdempotencyKeyLength} printable ASCII characters without spaces, such as a UUID.";
 
     /// <summary>RFC 7240 <c>Prefer: wait=N</c>, capped; null when absent or not a number of seconds.</summary>
     private static TimeSpan? PreferredWait(HttpRequest request)

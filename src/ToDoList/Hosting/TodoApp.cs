@@ -118,6 +118,7 @@ public static class TodoApp
         if (role.HasApi())
         {
             builder.Services.AddOpenApi();
+            builder.AddApiRateLimit();
         }
 
         builder.Services.AddProblemDetails();
@@ -140,6 +141,7 @@ public static class TodoApp
 
         if (role.HasApi())
         {
+            app.UseRateLimiter();
             app.MapOpenApi();
             app.MapScalarApiReference();
             app.MapTodoApi();
