@@ -137,6 +137,7 @@ public static class TodoApp
             StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseSecurityHeaders();
         app.MapDefaultEndpoints();
 
         if (role.HasApi())
