@@ -51,6 +51,18 @@ dotnet build ToDoList.slnx -c Release -nologo -clp:ErrorsOnly
 dotnet publish src/ToDoList -c Release -o .build/app -nologo -clp:ErrorsOnly >/dev/null
 export TODO_APP_DIR="$root/.build/app"
 
+# --- Supply chain: no package with a known vulnerability, where the registry answers ---------
+if audit=$(dotnet list ToDoList.slnx package --vulnerable --include-transitive 2>&1); then
+  if grep -q "has the following vulnerable packages" <<<"$audit"; then
+    echo "$audit"
+    echo "Known-vulnerable packages (above): update them before anything else." >&2
+    exit 1
+  fi
+else
+  echo "warning: the package registry did not answer the vulnerability check:" >&2
+  tail -n 3 <<<"$audit" >&2
+fi
+
 # --- Test, one project after another (2 cores: parallel projects only fight) -------------
 results="$root/.build/test-results"
 rm -rf "$results"
