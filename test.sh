@@ -52,15 +52,16 @@ dotnet publish src/ToDoList -c Release -o .build/app -nologo -clp:ErrorsOnly >/d
 export TODO_APP_DIR="$root/.build/app"
 
 # --- Supply chain: no package with a known vulnerability, where the registry answers ---------
-if audit=$(dotnet list ToDoList.slnx package --vulnerable --include-transitive 2>&1); then
+# A registry that serves no VulnerabilityInfo resource (a mirror) would make every package look clean: say so instead.
+if curl -fsS --max-time 20 https://api.nuget.org/v3/index.json 2>/dev/null | grep -q '"VulnerabilityInfo'; then
+  audit=$(dotnet list ToDoList.slnx package --vulnerable --include-transitive 2>&1) || { echo "$audit" >&2; exit 1; }
   if grep -q "has the following vulnerable packages" <<<"$audit"; then
     echo "$audit"
     echo "Known-vulnerable packages (above): update them before anything else." >&2
     exit 1
   fi
 else
-  echo "warning: the package registry did not answer the vulnerability check:" >&2
-  tail -n 3 <<<"$audit" >&2
+  echo "note: the package registry serves no vulnerability data here; the known-vulnerable package check was skipped." >&2
 fi
 
 # --- Test, one project after another (2 cores: parallel projects only fight) -------------
