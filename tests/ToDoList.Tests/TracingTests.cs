@@ -29,15 +29,16 @@ public sealed class TracingTests(TodoAppFixture app) : IClassFixture<TodoAppFixt
         Activity Find(IEnumerable<Activity> trace, ActivityKind kind, string name, Activity parent) =>
             trace.Single(s => s.Kind == kind && s.DisplayName == name && s.ParentSpanId == parent.SpanId);
 
-        // The last hop, the web's push of the saved item, ends after the 201: wait for it.
+        // The handlers' spans and the web's push of the saved item end after the 201, each on its own: wait for them all.
         Activity[] trace = [];
         await Eventually.True(() =>
         {
             var post = spans.Snapshot().SingleOrDefault(s => s.Kind == ActivityKind.Server && s.DisplayName.StartsWith("POST", StringComparison.Ordinal)
                 && s.GetTagItem("url.path") as string == "/todo");
             trace = post is null ? [] : spans.Snapshot().Where(s => s.TraceId == post.TraceId).ToArray();
-            return Task.FromResult(trace.Count(s => s.DisplayName == "process events.todo.itemsaved") >= 1);
-        }, "the saved event to be pushed in the same trace");
+            return Task.FromResult(trace.Any(s => s.DisplayName == "process events.todo.itemsaved")
+                && new[] { "save-handler", "audit-handler" }.All(group => trace.Any(s => s.Kind == ActivityKind.Consumer && s.GetTagItem("messaging.consumer.group.name") as string == group)));
+        }, "the saved event's push, the save and the audit in the same trace");
 
         var root = trace.Single(s => s.Kind == ActivityKind.Server);
         var send = Find(trace, ActivityKind.Producer, "send events.todo.newitem", root);
