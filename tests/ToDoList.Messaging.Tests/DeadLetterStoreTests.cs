@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using ToDoList.Messaging.DeadLetters;
 using ToDoList.Messaging.Embedded;
 using ToDoList.Messaging.Hosting;
@@ -57,14 +56,14 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         var id = await _bus.PublishAsync(Subject, new Note("milk"));
         await _stored.WaitForCountAsync(1);
 
-        var letter = Assert.Single(_store.List());
+        var letter = Assert.Single(await _store.ListAsync());
         Assert.Equal(Subject, letter.Subject);
         Assert.Equal(id, letter.EventId);
         Assert.Equal("InvalidOperationException: database is read-only", letter.Error);
         Assert.Null(letter.QueueGroup);
         Assert.Equal(2, letter.Attempts);
         Assert.Equal("{\"text\":\"milk\"}", letter.DataPreview);
-        Assert.Same(letter, _store.Get(letter.Id));
+        Assert.Same(letter, await _store.GetAsync(letter.Id));
     }
 
     [Fact]
@@ -75,7 +74,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         await _bus.SubscribeAsync(Subject, handler.Handler, new SubscribeOptions { QueueGroup = "savers", Durable = true });
         var id = await _bus.PublishAsync(Subject, new Note("milk"));
         await _stored.WaitForCountAsync(1);
-        var letter = Assert.Single(_store.List());
+        var letter = Assert.Single(await _store.ListAsync());
         Assert.Equal("savers", letter.QueueGroup);
 
         Volatile.Write(ref fixedNow, true);
@@ -87,7 +86,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         Assert.Equal(id, replayed.EventId);
         Assert.Equal(1, replayed.Attempt);
         Assert.DoesNotContain(replayed.Message.Headers, h => h.Key.StartsWith("deadletter-", StringComparison.Ordinal));
-        Assert.Empty(_store.List());
+        Assert.Empty(await _store.ListAsync());
         Assert.False(await _store.ReplayAsync(letter.Id));
     }
 
@@ -98,13 +97,13 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         await _bus.PublishAsync(Subject, new Note("a"));
         await _bus.PublishAsync(Subject, new Note("b"));
         await _stored.WaitForCountAsync(2);
-        var first = _store.List()[0];
+        var first = (await _store.ListAsync())[0];
 
-        Assert.True(_store.Delete(first.Id));
+        Assert.True(await _store.DeleteAsync(first.Id));
 
-        Assert.False(_store.Delete(first.Id));
-        Assert.Null(_store.Get(first.Id));
-        Assert.Equal(1, _store.Count);
+        Assert.False(await _store.DeleteAsync(first.Id));
+        Assert.Null(await _store.GetAsync(first.Id));
+        Assert.Equal(1, await _store.CountAsync());
     }
 
     [Fact]
@@ -112,9 +111,9 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
     {
         var transport = new RecordingTransport();
         await using var bus = new MessageBus(transport);
-        var store = new DeadLetterStore(bus, NullLogger<DeadLetterStore>.Instance);
-        await store.Add(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes("milk")));
-        var id = Assert.Single(store.List()).Id;
+        var store = new DeadLetterStore(bus, new MemoryDeadLetterRepository());
+        await store.AddAsync(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes("milk")));
+        var id = Assert.Single(await store.ListAsync()).Id;
         var hold = transport.HoldNextPublish();
 
         var first = store.ReplayAsync(id).AsTask();
@@ -125,33 +124,97 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         Assert.False(second);
         var replayed = Assert.Single(transport.Published);
         Assert.Equal(Subject, replayed.Subject);
-        Assert.Equal(0, store.Count);
+        Assert.Equal(0, await store.CountAsync());
     }
 
     [Fact]
     public async Task Replay_that_cannot_be_published_keeps_the_letter()
     {
         await using var bus = new MessageBus(new RecordingTransport(), new MessagingOptions { MaxPayloadBytes = 2 });
-        var store = new DeadLetterStore(bus, NullLogger<DeadLetterStore>.Instance);
-        await store.Add(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes("milk")));
-        var id = Assert.Single(store.List()).Id;
+        var store = new DeadLetterStore(bus, new MemoryDeadLetterRepository());
+        await store.AddAsync(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes("milk")));
+        var id = Assert.Single(await store.ListAsync()).Id;
 
         await Assert.ThrowsAsync<MessageTooLargeException>(() => store.ReplayAsync(id).AsTask());
 
-        Assert.NotNull(store.Get(id));
+        Assert.NotNull(await store.GetAsync(id));
     }
 
     [Fact]
     public async Task Full_store_forgets_the_oldest_letter()
     {
         await using var bus = new MessageBus(new EmbeddedTransport());
-        var store = new DeadLetterStore(bus, NullLogger<DeadLetterStore>.Instance) { Capacity = 2 };
+        var store = new DeadLetterStore(bus, new MemoryDeadLetterRepository { Capacity = 2 });
 
         foreach (var text in new[] { "first", "second", "third" })
         {
-            await store.Add(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes(text)));
+            await store.AddAsync(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes(text)));
         }
 
-        Assert.Equal(["second", "third"], store.List().Select(l => l.DataPreview));
+        Assert.Equal(["second", "third"], (await store.ListAsync()).Select(l => l.DataPreview));
+    }
+
+    [Fact]
+    public async Task Dead_letter_delivered_again_is_kept_once()
+    {
+        await using var bus = new MessageBus(new EmbeddedTransport());
+        var store = new DeadLetterStore(bus, new MemoryDeadLetterRepository());
+        var headers = new MessageHeaders { [MessagingHeaders.DeadLetterId] = "dl-1", [MessagingHeaders.DeadLetterError] = "boom" };
+
+        await store.AddAsync(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes("milk"), headers));
+        await store.AddAsync(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes("milk"), headers.Clone()));
+
+        var letter = Assert.Single(await store.ListAsync());
+        Assert.Equal("dl-1", letter.Id);
+        Assert.Equal("boom", letter.Error);
+    }
+
+    [Fact]
+    public async Task List_filters_by_subject_with_wildcards()
+    {
+        await using var bus = new MessageBus(new EmbeddedTransport());
+        var store = new DeadLetterStore(bus, new MemoryDeadLetterRepository());
+        foreach (var subject in new[] { "events.todo.newitem", "commands.todo.complete", "events.todo.itemsaved" })
+        {
+            await store.AddAsync(new Message(Subjects.DeadLetterOf(subject), Encoding.UTF8.GetBytes(subject)));
+        }
+
+        Assert.Equal(["events.todo.newitem", "events.todo.itemsaved"], (await store.ListAsync("events.>")).Select(l => l.Subject));
+        Assert.Equal(["commands.todo.complete"], (await store.ListAsync("commands.todo.complete")).Select(l => l.Subject));
+        Assert.Equal(2, await store.DeleteAllAsync("events.todo.*"));
+        Assert.Equal(["commands.todo.complete"], (await store.ListAsync()).Select(l => l.Subject));
+    }
+
+    [Fact]
+    public async Task Admin_over_the_queue_lists_shows_replays_and_deletes()
+    {
+        var replayed = new Recorder();
+        await using var replays = await _bus.SubscribeAsync(Subject, replayed.Handler);
+        var registration = _services.GetServices<HandlerRegistration>().Single(r => r.Subject == DeadLetterAdmin.Subject);
+        Assert.Equal(DeadLetterAdmin.QueueGroup, registration.Options.QueueGroup);
+        await using var keeper = await _bus.SubscribeAsync(registration.Subject, registration.CreateHandler(_services), registration.Options);
+        foreach (var text in new[] { "first", "second", "third" })
+        {
+            await _bus.PublishAsync(new Message(Subjects.DeadLetterOf(Subject), Encoding.UTF8.GetBytes(text), new MessageHeaders { [MessagingHeaders.DeadLetterError] = "no " + text }));
+        }
+
+        await _stored.WaitForCountAsync(3);
+        var admin = new DeadLetterAdmin(_bus);
+
+        var listed = await admin.ListAsync();
+        Assert.Equal(["first", "second", "third"], listed.Select(l => l.Preview));
+        Assert.Equal(["no first", "no second", "no third"], listed.Select(l => l.Error));
+        var shown = await admin.ShowAsync(listed[0].Id);
+        Assert.Equal("first", shown!.Data);
+        Assert.Equal("no first", shown.Headers[MessagingHeaders.DeadLetterError]);
+        Assert.Null(await admin.ShowAsync("no-such-letter"));
+
+        Assert.Equal(1, await admin.ReplayAsync(listed[0].Id));
+        Assert.Equal("first", System.Text.Encoding.UTF8.GetString((await replayed.WaitForCountAsync(1))[0].Message.Data.Span));
+        Assert.Equal(1, await admin.DeleteAsync(listed[1].Id));
+        Assert.Equal(0, await admin.DeleteAsync(listed[1].Id));
+        Assert.Equal(1, await admin.ReplayAsync(null));
+        Assert.Empty(await admin.ListAsync());
+        await Assert.ThrowsAsync<MessagingException>(() => admin.ListAsync("not a subject"));
     }
 }

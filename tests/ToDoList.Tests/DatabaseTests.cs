@@ -72,7 +72,7 @@ public sealed class DatabaseTests(ITestOutputHelper output)
         using var host = database.BuildHost();
         await using var db = await host.Services.GetRequiredService<IDbContextFactory<ToDoDbContext>>().CreateDbContextAsync();
 
-        Assert.Single(db.Database.GetMigrations());
+        Assert.NotEmpty(db.Database.GetMigrations());
         Assert.False(db.Database.HasPendingModelChanges(), $"The model changed: add a migration for every provider (see src/ToDoList/Data/Migrations).");
     }
 

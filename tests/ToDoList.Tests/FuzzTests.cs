@@ -93,7 +93,7 @@ public sealed class FuzzTests(FuzzTests.UnlimitedApp app) : IClassFixture<FuzzTe
         }
 
         var missing = accepted.Where(a => !stored.ContainsKey(a.Key)).Take(10).Select(a => $"{a.Key}: {JsonSerializer.Serialize(a.Value)} {sentRequests[a.Key]}");
-        var deadLetters = app.Services.GetRequiredService<ToDoList.Messaging.DeadLetters.DeadLetterStore>().List().Take(5).Select(l => $"{l.EventId}: {l.Error}");
+        var deadLetters = (await app.Services.GetRequiredService<ToDoList.Messaging.DeadLetters.DeadLetterStore>().ListAsync(limit: 5)).Select(l => $"{l.EventId}: {l.Error}");
         Assert.True(stored.Count == keys.Count, $"{keys.Count - stored.Count} of {keys.Count} accepted items not stored, e.g.\n{string.Join("\n", missing)}\ndead letters:\n{string.Join("\n", deadLetters)}");
         Assert.All(accepted, pair => Assert.Equal(pair.Value, stored[pair.Key]));
     }

@@ -28,7 +28,7 @@ public abstract class LoadTests(TodoAppFixture app)
             Assert.Equal(eventIds.Length, await db.AuditEntries.CountAsync(e => eventIds.Contains(e.EventId)));
         }
 
-        Assert.Empty(app.Services.GetRequiredService<DeadLetterStore>().List());
+        Assert.Empty(await app.Services.GetRequiredService<DeadLetterStore>().ListAsync());
     }
 
     [Fact]

@@ -193,6 +193,47 @@ public abstract class MessagingTests(TodoAppFixture app)
         }, $"the audit entry of {eventId}");
     }
 
+    [Fact]
+    public async Task Dead_letters_are_kept_in_the_database_once_and_replay_stores_the_item()
+    {
+        var eventId = "kept-" + Guid.NewGuid().ToString("N");
+        var text = TodoHttp.UniqueText("replayed");
+        var original = _bus.CreateMessage(TodoSubjects.NewItem, new NewItemEvent(text), new PublishOptions { Id = eventId });
+        var headers = original.Headers.Clone();
+        headers[MessagingHeaders.DeadLetterId] = "dl-" + Guid.NewGuid().ToString("N")[..20];
+        headers[MessagingHeaders.DeadLetterError] = "InvalidOperationException: the database was read-only";
+        headers[MessagingHeaders.DeadLetterGroup] = "save-handler";
+        headers[MessagingHeaders.DeadLetterAttempts] = "5";
+        var deadLetter = new Message(Subjects.DeadLetterOf(TodoSubjects.NewItem), original.Data, headers);
+
+        // As a transport delivering the dead letter twice would: the store keeps it once.
+        await _bus.PublishAsync(deadLetter);
+        await _bus.PublishAsync(new Message(deadLetter.Subject, deadLetter.Data, headers.Clone()));
+
+        // The store takes one dead letter at a time, in order: once a later one is kept, both copies were handled.
+        var marker = "marker-" + Guid.NewGuid().ToString("N");
+        await _bus.PublishAsync(new Message(deadLetter.Subject, Encoding.UTF8.GetBytes(marker), new MessageHeaders { [CloudEventHeaders.Id] = marker }));
+        await WaitForDeadLettersAsync(l => l.EventId == marker, count: 1, "the later dead letter");
+        var letter = Assert.Single(await WaitForDeadLettersAsync(l => l.EventId == eventId, count: 1, $"the dead letter of {eventId}"));
+        await using (var db = await app.CreateDbContextAsync())
+        {
+            var row = await db.DeadLetters.SingleAsync(r => r.EventId == eventId);
+            Assert.Equal(headers[MessagingHeaders.DeadLetterId], row.LetterId);
+            Assert.Equal(TodoSubjects.NewItem, row.Subject);
+            Assert.Equal("save-handler", row.QueueGroup);
+            Assert.Equal(5, row.Attempts);
+            Assert.Equal(original.Data.ToArray(), row.Data);
+        }
+
+        Assert.True(await app.Services.GetRequiredService<DeadLetterStore>().ReplayAsync(letter.Id));
+
+        var stored = await _client.WaitForItemAsync(text);
+        Assert.Equal(text, stored.Item);
+        await using var after = await app.CreateDbContextAsync();
+        Assert.False(await after.DeadLetters.AnyAsync(r => r.EventId == eventId));
+        Assert.Equal(eventId, (await after.Items.SingleAsync(i => i.Id == stored.Id)).EventId);
+    }
+
     private async Task AssertHandlerStillStoresAsync()
     {
         var text = TodoHttp.UniqueText("after poison");
@@ -203,10 +244,10 @@ public abstract class MessagingTests(TodoAppFixture app)
     private Task<List<DeadLetter>> WaitForDeadLettersAsync(Func<DeadLetter, bool> match, int count, string what)
     {
         var store = app.Services.GetRequiredService<DeadLetterStore>();
-        return Eventually.Returns(() =>
+        return Eventually.Returns(async () =>
         {
-            var letters = store.List().Where(match).ToList();
-            return Task.FromResult(letters.Count >= count ? letters : null);
+            var letters = (await store.ListAsync()).Where(match).ToList();
+            return letters.Count >= count ? letters : null;
         }, what);
     }
 }

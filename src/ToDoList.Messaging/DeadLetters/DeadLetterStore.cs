@@ -1,93 +1,89 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using Microsoft.Extensions.Logging;
-
 namespace ToDoList.Messaging.DeadLetters;
 
-/// <summary>A message that failed every try, with why.</summary>
-public sealed record DeadLetter(string Id, string Subject, string? EventId, string Error, string? QueueGroup, int Attempts, DateTimeOffset Time, Message Message)
-{
-    public string DataPreview => System.Text.Encoding.UTF8.GetString(Message.Data.Span[..Math.Min(Message.Data.Length, 512)]);
-}
-
 /// <summary>
-/// Keeps dead letters so they can be listed, inspected, replayed to their subject, or deleted.
-/// Bounded by <see cref="Capacity"/>; when full the oldest goes, with an error in the log.
+/// Keeps dead letters (in its <see cref="IDeadLetterRepository"/>) so they can be listed, inspected, replayed to their
+/// subject, or deleted: from a page in this process, or from anywhere over the queue (<see cref="DeadLetterAdmin"/>).
 /// </summary>
-public sealed partial class DeadLetterStore(MessageBus bus, ILogger<DeadLetterStore> logger)
+public sealed class DeadLetterStore(MessageBus bus, IDeadLetterRepository repository)
 {
     public const string QueueGroup = "deadletters";
 
     /// <summary>What the store's durable group follows: the dead letters of every subject.</summary>
     public const string Subject = Subjects.DeadLetterPrefix + ">";
 
-    private readonly ConcurrentDictionary<string, DeadLetter> _letters = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _order = new();
+    /// <summary>Most letters one list returns.</summary>
+    public const int MaxList = 10_000;
 
-    public int Capacity { get; init; } = 10_000;
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken = default) => repository.CountAsync(cancellationToken);
 
-    public int Count => _letters.Count;
+    /// <summary>Up to <paramref name="limit"/> letters, oldest first; only those of <paramref name="subject"/> (wildcards allowed) when given.</summary>
+    public ValueTask<IReadOnlyList<DeadLetter>> ListAsync(string? subject = null, int limit = MaxList, CancellationToken cancellationToken = default)
+    {
+        if (subject is not null)
+        {
+            Subjects.ValidateSubscribe(subject);
+        }
 
-    public IReadOnlyList<DeadLetter> List() => _letters.Values.OrderBy(l => l.Time).ToList();
+        return repository.ListAsync(subject, Math.Clamp(limit, 1, MaxList), cancellationToken);
+    }
 
-    public DeadLetter? Get(string id) => _letters.GetValueOrDefault(id);
+    public ValueTask<DeadLetter?> GetAsync(string id, CancellationToken cancellationToken = default) => repository.GetAsync(id, cancellationToken);
 
     /// <summary>Publishes the message again on its original subject, as it first came, and forgets the dead letter.</summary>
     public async ValueTask<bool> ReplayAsync(string id, CancellationToken cancellationToken = default)
     {
-        // Taken out before publishing, so that two replays at once publish it once; put back if the publish fails.
-        if (!_letters.TryRemove(id, out var letter))
+        var letter = await repository.GetAsync(id, cancellationToken).ConfigureAwait(false);
+
+        // Taken out before publishing, so that two replays at once (two pages, two replicas) publish it once; put back if the publish fails.
+        if (letter is null || !await repository.RemoveAsync(id, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
-        var headers = letter.Message.Headers.Clone();
-        foreach (var name in headers.Select(h => h.Key).Where(n => n.StartsWith("deadletter-", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            headers[name] = null;
-        }
-
         try
         {
-            await bus.PublishAsync(new Message(letter.Subject, letter.Message.Data, headers), cancellationToken).ConfigureAwait(false);
+            await bus.PublishAsync(letter.ToReplay(), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            _letters.TryAdd(id, letter);
+            await repository.AddAsync(letter, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
         return true;
     }
 
-    public bool Delete(string id) => _letters.TryRemove(id, out _);
+    public ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) => repository.RemoveAsync(id, cancellationToken);
 
-    internal ValueTask Add(Message message)
+    /// <summary>Replays every letter (of <paramref name="subject"/> when given); returns how many went.</summary>
+    public ValueTask<int> ReplayAllAsync(string? subject = null, CancellationToken cancellationToken = default) =>
+        ForEachAsync(subject, ReplayAsync, cancellationToken);
+
+    /// <summary>Deletes every letter (of <paramref name="subject"/> when given); returns how many went.</summary>
+    public ValueTask<int> DeleteAllAsync(string? subject = null, CancellationToken cancellationToken = default) =>
+        ForEachAsync(subject, DeleteAsync, cancellationToken);
+
+    /// <summary>Keeps a message that arrived on <c>deadletter.&gt;</c>; a dead letter delivered again is kept once.</summary>
+    internal async ValueTask AddAsync(Message message, CancellationToken cancellationToken = default) =>
+        await repository.AddAsync(DeadLetter.From(message), cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<int> ForEachAsync(string? subject, Func<string, CancellationToken, ValueTask<bool>> action, CancellationToken cancellationToken)
     {
-        var headers = message.Headers;
-        var subject = headers[MessagingHeaders.DeadLetterSubject] ?? message.Subject[Subjects.DeadLetterPrefix.Length..];
-        var letter = new DeadLetter(
-            Nuid.Next(),
-            subject,
-            message.Id,
-            headers[MessagingHeaders.DeadLetterError] ?? "",
-            headers[MessagingHeaders.DeadLetterGroup] is { Length: > 0 } group ? group : null,
-            int.TryParse(headers[MessagingHeaders.DeadLetterAttempts], CultureInfo.InvariantCulture, out var attempts) ? attempts : 0,
-            DateTimeOffset.TryParse(headers[MessagingHeaders.DeadLetterTime], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time) ? time : DateTimeOffset.UtcNow,
-            message);
-        _letters[letter.Id] = letter;
-        _order.Enqueue(letter.Id);
-        while (_letters.Count > Capacity && _order.TryDequeue(out var oldest))
+        var done = 0;
+        while (true)
         {
-            if (_letters.TryRemove(oldest, out var dropped))
+            var batch = await ListAsync(subject, 1000, cancellationToken).ConfigureAwait(false);
+            var before = done;
+            foreach (var letter in batch)
             {
-                LogEvicted(logger, dropped.Subject, dropped.EventId, Capacity);
+                done += await action(letter.Id, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+            }
+
+            // A batch where nothing went (taken by another replica meanwhile) or the last one: stop rather than spin.
+            if (batch.Count < 1000 || done == before)
+            {
+                return done;
             }
         }
-
-        return ValueTask.CompletedTask;
     }
-
-    [LoggerMessage(20, LogLevel.Error, "Dead letter store full ({Capacity}): forgot the oldest, {EventId} on {Subject}")]
-    private static partial void LogEvicted(ILogger logger, string subject, string? eventId, int capacity);
 }

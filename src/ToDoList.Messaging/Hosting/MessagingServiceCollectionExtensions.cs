@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ToDoList.Messaging.DeadLetters;
@@ -75,12 +76,18 @@ public static class MessagingServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Keeps the dead letters of every subject (a durable group on <c>deadletter.&gt;</c>) to list, replay and delete.</summary>
+    /// <summary>
+    /// Keeps the dead letters of every subject (a durable group on <c>deadletter.&gt;</c>) to list, replay and delete, here and
+    /// over the queue (<see cref="DeadLetterAdmin"/>). They live in memory unless an <see cref="IDeadLetterRepository"/> is registered.
+    /// </summary>
     public static IServiceCollection AddDeadLetterStore(this IServiceCollection services)
     {
+        services.TryAddSingleton<IDeadLetterRepository>(sp => new MemoryDeadLetterRepository(sp.GetService<ILogger<MemoryDeadLetterRepository>>()));
         services.AddSingleton<DeadLetterStore>();
         services.AddSingleton(new HandlerRegistration(DeadLetterStore.Subject, new SubscribeOptions { QueueGroup = DeadLetterStore.QueueGroup, Durable = true }, root =>
-            (context, _) => root.GetRequiredService<DeadLetterStore>().Add(context.Message)));
+            (context, cancellationToken) => root.GetRequiredService<DeadLetterStore>().AddAsync(context.Message, cancellationToken)));
+        services.AddSingleton(new HandlerRegistration(DeadLetterAdmin.Subject, new SubscribeOptions { QueueGroup = DeadLetterAdmin.QueueGroup }, root =>
+            (context, cancellationToken) => DeadLetterAdmin.AnswerAsync(root.GetRequiredService<DeadLetterStore>(), context, cancellationToken)));
         return services;
     }
 }

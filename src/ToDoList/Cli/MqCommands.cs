@@ -6,7 +6,7 @@ using ToDoList.Messaging.Hosting;
 namespace ToDoList.Cli;
 
 /// <summary>
-/// <c>todo mq pub|sub|req|reply</c>: the seed's <c>redis-cli</c> and <c>nats-sub</c> over any transport.
+/// <c>todo mq pub|sub|req|reply|deadletters</c>: the seed's <c>redis-cli</c> and <c>nats-sub</c> over any transport.
 /// Data crosses raw, unchanged, so the brokers' own tools see exactly what was sent.
 /// </summary>
 public static class MqCommands
@@ -28,6 +28,7 @@ public static class MqCommands
         mq.Subcommands.Add(Sub());
         mq.Subcommands.Add(Req());
         mq.Subcommands.Add(Reply());
+        mq.Subcommands.Add(DeadLetterCommands.Create());
         return mq;
     }
 
@@ -146,7 +147,7 @@ public static class MqCommands
         return command;
     }
 
-    private static async Task<int> WithBusAsync(ParseResult result, Func<MessageBus, Task<int>> action)
+    internal static async Task<int> WithBusAsync(ParseResult result, Func<MessageBus, Task<int>> action)
     {
         var settings = new ConfigurationBuilder()
             .SetBasePath(AppContext.BaseDirectory)

@@ -114,7 +114,26 @@ internal sealed class DatabaseMigrator(IDbContextFactory<ToDoDbContext> factory,
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
 
-        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            // EF Core's own lock holds only while one migration's transaction runs: with several pending, two roles starting
+            // at once both applied the second ("relation already exists"). A session lock around the whole run serialises them.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(7400201)", cancellationToken);
+            try
+            {
+                await db.Database.MigrateAsync(cancellationToken);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock(7400201)", CancellationToken.None);
+            }
+        }
+        else
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+
         logger.LogInformation("Database ready ({Provider})", db.Database.ProviderName);
     }
 

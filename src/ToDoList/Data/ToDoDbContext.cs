@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ToDoList.Items;
+using ToDoList.Messaging.DeadLetters;
 
 namespace ToDoList.Data;
 
@@ -20,6 +21,9 @@ public abstract class ToDoDbContext(DbContextOptions options) : DbContext(option
 
     public const int MaxSubjectLength = 256;
 
+    /// <summary>The longest error a dead letter keeps; the bus cuts its own at 1,000.</summary>
+    public const int MaxErrorLength = 2000;
+
     // SQLITE_CONSTRAINT_UNIQUE: SQLITE_CONSTRAINT (19) | 8 << 8.
     private const int SqliteConstraint = 19;
     private const int SqliteConstraintUnique = 2067;
@@ -27,6 +31,8 @@ public abstract class ToDoDbContext(DbContextOptions options) : DbContext(option
     public DbSet<TodoItem> Items => Set<TodoItem>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<DeadLetterRow> DeadLetters => Set<DeadLetterRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -45,6 +51,17 @@ public abstract class ToDoDbContext(DbContextOptions options) : DbContext(option
             entry.Property(e => e.Item).HasMaxLength(NewItemRules.MaxLength);
             entry.Property(e => e.Source).HasMaxLength(MaxSourceLength);
             entry.HasIndex(e => e.EventId).IsUnique();
+        });
+
+        modelBuilder.Entity<DeadLetterRow>(letter =>
+        {
+            letter.HasKey(l => l.Number);
+            letter.Property(l => l.LetterId).HasMaxLength(DeadLetter.MaxIdLength);
+            letter.HasIndex(l => l.LetterId).IsUnique();
+            letter.Property(l => l.Subject).HasMaxLength(MaxSubjectLength);
+            letter.HasIndex(l => l.Subject);
+            letter.Property(l => l.Error).HasMaxLength(MaxErrorLength);
+            letter.Property(l => l.QueueGroup).HasMaxLength(MaxSubjectLength);
         });
     }
 

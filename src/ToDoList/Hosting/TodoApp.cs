@@ -5,6 +5,7 @@ using ToDoList.Data;
 using ToDoList.Handlers;
 using ToDoList.Items;
 using ToDoList.Messaging;
+using ToDoList.Messaging.DeadLetters;
 using ToDoList.Messaging.Hosting;
 using ToDoList.Messaging.Nats;
 using ToDoList.Messaging.RabbitMq;
@@ -112,6 +113,7 @@ public static class TodoApp
                 builder.Services.AddSingleton(new HandlerRegistration(subject, new SubscribeOptions { Capacity = 4096 }, sp => sp.GetRequiredService<ItemFeed>().OnMessageAsync));
             }
 
+            builder.Services.AddSingleton<IDeadLetterRepository, DatabaseDeadLetters>();
             builder.Services.AddDeadLetterStore();
         }
 
