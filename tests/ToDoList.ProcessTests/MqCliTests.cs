@@ -128,4 +128,70 @@ public sealed class MqCliTests(Servers servers, ITestOutputHelper output) : Proc
         Assert.True(plain.Id > 0 && plain.DateAdded > DateTimeOffset.UtcNow.AddMinutes(-5), $"Stored as {plain}");
         Assert.Equal(posted.Done, plain.Done);
     }
+
+    [Fact]
+    public async Task Deadletters_lists_shows_replays_and_deletes_what_the_handlers_gave_up_on()
+    {
+        var (deployment, database) = await NewDeploymentAsync();
+        await using var _ = deployment;
+        await Task.WhenAll(deployment.StartHandlerAsync("save-handler"), deployment.StartListeningAsync("web"));
+
+        // Not JSON: the save handler gives up at once, and the web keeps the dead letter.
+        var pub = await deployment.RunMqAsync(CommandDeadline, "pub", "events.todo.newitem", "not json at all");
+        Assert.True(pub.ExitCode == 0, pub.Tail());
+        var listed = await ListUntilAsync(deployment, lines => lines.Any(IsSaveHandlers), "the save handler's dead letter listed", "--subject", "events.todo.*");
+        var fields = listed.Single(IsSaveHandlers).Split('\t');
+        var id = fields[0];
+        Assert.Equal("events.todo.newitem", fields[2]);
+        Assert.Contains("PoisonMessageException", fields[5]);
+
+        var show = await deployment.RunMqAsync(CommandDeadline, "deadletters", "show", id);
+        Assert.True(show.ExitCode == 0, show.Tail());
+        Assert.Contains("not json at all", show.StandardOutput);
+        Assert.Contains($"id:       {id}", show.StandardOutput);
+
+        var replay = await deployment.RunMqAsync(CommandDeadline, "deadletters", "replay", id);
+        Assert.True(replay.ExitCode == 0, replay.Tail());
+        Assert.Equal(["Replayed 1 dead letter."], replay.StandardOutput);
+
+        // Still not JSON: it comes back as a new dead letter, and delete --all forgets every one.
+        var again = await deployment.RunMqAsync(CommandDeadline, "deadletters", "replay", id);
+        Assert.True(again.ExitCode == 1, again.Tail());
+        await ListUntilAsync(deployment, lines => lines.Any(l => IsSaveHandlers(l) && !l.StartsWith(id, StringComparison.Ordinal)), "the replayed message dead-lettered again");
+        var delete = await deployment.RunMqAsync(CommandDeadline, "deadletters", "delete", "--all");
+        Assert.True(delete.ExitCode == 0, delete.Tail());
+        Assert.Empty((await deployment.RunMqAsync(CommandDeadline, "deadletters", "list")).StandardOutput);
+        Assert.Empty(await database.ItemsAsync());
+    }
+
+    [Fact]
+    public async Task Deadletters_with_no_keeper_running_exits_3_saying_who_keeps_them()
+    {
+        var (deployment, _) = await NewDeploymentAsync();
+        await using var _ = deployment;
+
+        var list = await deployment.RunMqAsync(CommandDeadline, "deadletters", "list");
+
+        Assert.True(list.ExitCode == 3, list.Tail());
+        Assert.Contains(list.Lines, l => l.Contains("todo-web", StringComparison.Ordinal));
+    }
+
+    private static bool IsSaveHandlers(string line) => line.Contains("\tsave-handler\t", StringComparison.Ordinal);
+
+    /// <summary>Runs <c>todo mq deadletters list</c> until its lines satisfy <paramref name="done"/>, within the save deadline.</summary>
+    private static async Task<IReadOnlyList<string>> ListUntilAsync(Deployment deployment, Func<IReadOnlyList<string>, bool> done, string what, params string[] options)
+    {
+        var deadline = DateTime.UtcNow + SaveDeadline;
+        while (true)
+        {
+            var list = await deployment.RunMqAsync(CommandDeadline, ["deadletters", "list", .. options]);
+            Assert.True(list.ExitCode == 0, list.Tail());
+            if (done(list.StandardOutput))
+            {
+                return list.StandardOutput;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.\n{list.Tail()}\n{deployment.Logs()}");
+        }
+    }
 }
