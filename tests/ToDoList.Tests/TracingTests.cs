@@ -10,8 +10,12 @@ namespace ToDoList.Tests;
 /// One trace spans the whole way of an item: <c>POST /todo</c> → publish → save handler → database → <c>itemsaved</c> →
 /// the web's push to open pages, with W3C trace context carried in the message headers. Seen by an in-memory exporter.
 /// </summary>
+[Collection(Name)]
 public sealed class TracingTests(TodoAppFixture app) : IClassFixture<TodoAppFixture>
 {
+    /// <summary>Alone: the listener hears every app in the test process, and other classes' POSTs would join its spans.</summary>
+    public const string Name = "Tracing, alone";
+
     [Fact]
     public async Task One_trace_spans_the_post_the_queue_the_save_handler_the_database_and_the_push()
     {
@@ -79,3 +83,6 @@ public sealed class TracingTests(TodoAppFixture app) : IClassFixture<TodoAppFixt
         }
     }
 }
+
+[CollectionDefinition(TracingTests.Name, DisableParallelization = true)]
+public sealed class TracingCollection;

@@ -118,15 +118,28 @@ internal sealed class DatabaseMigrator(IDbContextFactory<ToDoDbContext> factory,
         {
             // EF Core's own lock holds only while one migration's transaction runs: with several pending, two roles starting
             // at once both applied the second ("relation already exists"). A session lock around the whole run serialises them.
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock(7400201)", cancellationToken);
+            // Opened by hand, not through EF Core, whose wrapper would hide the provider's error (the role's last line names it).
+            var connection = db.Database.GetDbConnection();
+            await connection.OpenAsync(cancellationToken);
+            await ExecuteAsync(connection, "SELECT pg_advisory_lock(7400201)", cancellationToken);
             try
             {
+                // On the same open connection: the session that holds the lock.
                 await db.Database.MigrateAsync(cancellationToken);
             }
             finally
             {
-                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock(7400201)", CancellationToken.None);
+                // Unlocked by hand: a pooled connection keeps its session, and the lock with it, after it is closed.
+                try
+                {
+                    await ExecuteAsync(connection, "SELECT pg_advisory_unlock(7400201)", CancellationToken.None);
+                }
+                catch (DbException)
+                {
+                    // The connection broke: its session, and the lock, are gone with it.
+                }
+
+                await connection.CloseAsync();
             }
         }
         else
@@ -138,6 +151,13 @@ internal sealed class DatabaseMigrator(IDbContextFactory<ToDoDbContext> factory,
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }
 
 internal sealed class DatabaseHealthCheck(IDbContextFactory<ToDoDbContext> factory) : IHealthCheck
