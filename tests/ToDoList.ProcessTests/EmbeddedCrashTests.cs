@@ -66,6 +66,24 @@ public sealed class EmbeddedCrashTests(Servers servers, ITestOutputHelper output
         Assert.True(twice.Count == 0, $"{twice.Count} items are stored more than once, e.g. {string.Join(", ", twice.Take(3))}");
     }
 
+    [Fact]
+    public async Task Second_all_in_one_on_the_same_folder_exits_2_with_one_line_naming_the_queue_file()
+    {
+        await using var deployment = new Deployment(Servers.AppDir, "embedded://", "", Output);
+        foreach (var setting in new[] { "MessageQueue__Url", "Database__Provider", "ConnectionStrings__ToDoDb" })
+        {
+            deployment.Settings[setting] = null;
+        }
+
+        var first = await deployment.StartAllInOneAsync();
+        var second = deployment.Start("todo #2", ["--urls", "http://127.0.0.1:0"]);
+
+        Assert.Equal(2, await second.WaitForExitAsync(Deployment.StartDeadline));
+        var last = second.Lines.Last(l => !string.IsNullOrWhiteSpace(l));
+        Assert.Contains("todo.queue.db is in use by another process", last);
+        Assert.False(first.HasExited, $"the first one stopped.\n{first.Tail()}");
+    }
+
     /// <summary>The event id of a 202, or null for any other answer or none (the process died under the request).</summary>
     private static async Task<string?> TryPostAsync(HttpClient client, string text)
     {
