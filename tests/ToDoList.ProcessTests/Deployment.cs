@@ -94,6 +94,15 @@ public sealed class Deployment : IAsyncDisposable
         return process;
     }
 
+    /// <summary>Starts the all-in-one <c>todo</c> (no role) on a free loopback port and waits until its <c>/healthz</c> answers 200.</summary>
+    public async Task<TodoProcess> StartAllInOneAsync()
+    {
+        var baseUrl = new Uri($"http://127.0.0.1:{FreeLoopbackPort()}");
+        var process = Start(NextName("todo"), ["--urls", baseUrl.ToString().TrimEnd('/')], baseUrl);
+        await WaitUntilHealthyAsync(process);
+        return process;
+    }
+
     /// <summary>Starts <c>todo mq ARGS</c> (the queue from <c>MessageQueue__Url</c>) and returns at once.</summary>
     public TodoProcess StartMq(params string[] arguments) => Start(NextName("mq " + arguments.FirstOrDefault()), ["mq", .. arguments]);
 

@@ -6,8 +6,9 @@ namespace ToDoList.Messaging.Embedded;
 /// <summary>
 /// A durable queue group of the embedded transport: it keeps every matching message, whether
 /// or not a member is running, until a member acknowledges it. Members compete for messages.
+/// With a <see cref="DurableStore"/> (<c>embedded://</c>) every entry is also in the queue file, under its id.
 /// </summary>
-internal sealed class DurableGroup(string name, string subject, long capacity, TimeProvider time)
+internal sealed class DurableGroup(string name, string subject, long capacity, TimeProvider time, DurableStore? store = null, int storeId = 0)
 {
     private readonly Channel<Entry> _ready = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly object _membersGate = new();
@@ -17,6 +18,9 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
     public string Name { get; } = name;
 
     public string Subject { get; } = subject;
+
+    /// <summary>The group's id in the queue file; 0 in memory.</summary>
+    public int StoreId { get; } = storeId;
 
     /// <summary>Messages kept and not yet acknowledged.</summary>
     public long Stored => Interlocked.Read(ref _stored);
@@ -34,8 +38,15 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
 
     public void Release() => Interlocked.Decrement(ref _stored);
 
-    /// <summary>Adds a message for which <see cref="TryReserve"/> made room.</summary>
-    public void Append(Message message) => _ready.Writer.TryWrite(new Entry(message));
+    /// <summary>Adds a message for which <see cref="TryReserve"/> made room (and, in a file, was added under <paramref name="id"/> first).</summary>
+    public void Append(Message message, long id = 0) => _ready.Writer.TryWrite(new Entry(message, id));
+
+    /// <summary>Takes back a message the queue file kept; its delivery count goes on from where it was.</summary>
+    public void Restore(StoredMessage stored)
+    {
+        Interlocked.Increment(ref _stored);
+        _ready.Writer.TryWrite(new Entry(stored.Message, stored.Id) { Attempts = stored.Attempts });
+    }
 
     public ITransportSubscription AddMember(SubscriptionRequest request)
     {
@@ -69,9 +80,19 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
         }
     }
 
-    private sealed class Entry(Message message)
+    private void Delivered(Entry entry, int attempt) => store?.Delivered(entry.Id, attempt);
+
+    private void Acknowledge(Entry entry)
+    {
+        Release();
+        store?.Acknowledged(entry.Id);
+    }
+
+    private sealed class Entry(Message message, long id)
     {
         public Message Message { get; } = message;
+
+        public long Id { get; } = id;
 
         public int Attempts;
     }
@@ -87,7 +108,7 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
         {
             if (member.Settle(this))
             {
-                member.Group.Release();
+                member.Group.Acknowledge(Entry);
             }
 
             return ValueTask.CompletedTask;
@@ -145,6 +166,7 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
                     return false;
                 }
 
+                Group.Delivered(entry, attempt);
                 item = new Delivery(entry.Message, attempt, ticket);
                 return true;
             }

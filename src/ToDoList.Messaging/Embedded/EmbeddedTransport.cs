@@ -6,7 +6,8 @@ namespace ToDoList.Messaging.Embedded;
 /// <summary>
 /// The in-process transport: the all-in-one default, with nothing installed. Subscribers have
 /// bounded buffers and a publisher waits when one is full (never a silent drop); durable groups
-/// keep messages until a member acknowledges them.
+/// keep messages until a member acknowledges them: in memory, or with <see cref="EmbeddedOptions.FilePath"/>
+/// also in a queue file, where a publish returns once they are committed and a restart finds them again.
 /// </summary>
 public sealed class EmbeddedTransport : ITransport
 {
@@ -19,6 +20,7 @@ public sealed class EmbeddedTransport : ITransport
     private readonly Task _ackWaitLoop;
     private CoreSubscription[] _subscriptions = [];
     private int _version;
+    private DurableStore? _store;
 
     public EmbeddedTransport(string name = "memory", EmbeddedOptions? options = null, TimeProvider? timeProvider = null)
     {
@@ -34,11 +36,18 @@ public sealed class EmbeddedTransport : ITransport
 
     internal TimeProvider TimeProvider { get; }
 
-    public ValueTask ConnectAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    /// <summary>Opens the queue file, if any, and takes back its groups and messages; refuses a file another process holds.</summary>
+    public ValueTask ConnectAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        EnsureOpen();
+        return ValueTask.CompletedTask;
+    }
 
     public async ValueTask PublishAsync(Message message, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        EnsureOpen();
         var route = RouteOf(message.Subject);
 
         if (route.IsEmpty)
@@ -66,9 +75,13 @@ public sealed class EmbeddedTransport : ITransport
             }
         }
 
-        foreach (var group in route.DurableGroups)
+        var committed = route.DurableGroups.Length > 0 && _store is { } store ? Keep(store, message, route.DurableGroups) : null;
+        if (committed is null)
         {
-            group.Append(message);
+            foreach (var group in route.DurableGroups)
+            {
+                group.Append(message);
+            }
         }
 
         foreach (var subscription in route.Plain)
@@ -80,19 +93,27 @@ public sealed class EmbeddedTransport : ITransport
         {
             await queueGroup.WriteAsync(new Delivery(message), cancellationToken).ConfigureAwait(false);
         }
+
+        // Accepted means kept: the publisher hears back once the file has it (the others got it meanwhile).
+        if (committed is not null)
+        {
+            await committed.ConfigureAwait(false);
+        }
     }
 
-    public ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
+    public async ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         Subjects.ValidateSubscribe(request.Subject);
+        EnsureOpen();
         ITransportSubscription subscription;
+        Task? created = null;
         lock (_gate)
         {
             if (request.Durable)
             {
                 var name = request.QueueGroup ?? throw new ArgumentException("A durable subscription needs a queue group name.", nameof(request));
-                subscription = DurableGroupOf(request.Subject, name).AddMember(request);
+                subscription = DurableGroupOf(request.Subject, name, ref created).AddMember(request);
             }
             else
             {
@@ -104,20 +125,31 @@ public sealed class EmbeddedTransport : ITransport
             Changed();
         }
 
-        return ValueTask.FromResult(subscription);
+        if (created is not null)
+        {
+            await created.ConfigureAwait(false);
+        }
+
+        return subscription;
     }
 
-    public ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)
+    public async ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         Subjects.ValidateSubscribe(request.Subject);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Group, nameof(request));
+        EnsureOpen();
+        Task? created = null;
         lock (_gate)
         {
-            DurableGroupOf(request.Subject, request.Group);
+            DurableGroupOf(request.Subject, request.Group, ref created);
         }
 
-        return ValueTask.CompletedTask;
+        // Declared means kept: a restart finds the group, and it collects before its first member runs.
+        if (created is not null)
+        {
+            await created.ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -129,10 +161,12 @@ public sealed class EmbeddedTransport : ITransport
 
         _disposed.Cancel();
         CoreSubscription[] subscriptions;
+        DurableStore? store;
         lock (_gate)
         {
             subscriptions = _subscriptions;
             _subscriptions = [];
+            store = _store;
             Changed();
         }
 
@@ -147,11 +181,79 @@ public sealed class EmbeddedTransport : ITransport
         }
 
         await _ackWaitLoop.ConfigureAwait(false);
+
+        // Writes what is still pending (acknowledgements, deliveries), then releases the file.
+        if (store is not null)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+        }
+
         _disposed.Dispose();
     }
 
-    /// <summary>The durable group of that name, made on first use; called under the gate.</summary>
-    private DurableGroup DurableGroupOf(string subject, string name)
+    /// <summary>Opens the queue file on first use: its groups exist (and collect) from then on, its messages are ready to deliver again.</summary>
+    private void EnsureOpen()
+    {
+        if (_options.FilePath is not { } path || Volatile.Read(ref _store) is not null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            if (_store is not null)
+            {
+                return;
+            }
+
+            var store = DurableStore.Open(path);
+            foreach (var stored in store.Groups)
+            {
+                var group = new DurableGroup(stored.Name, stored.Subject, _options.MaxMessagesPerGroup, TimeProvider, store, stored.Id);
+                foreach (var message in stored.Messages)
+                {
+                    group.Restore(message);
+                }
+
+                _durableGroups[stored.Name] = group;
+            }
+
+            Volatile.Write(ref _store, store);
+            Changed();
+        }
+    }
+
+    /// <summary>Adds the message to the file for each group, then to the groups; the task completes once the file has it.</summary>
+    private static Task Keep(DurableStore store, Message message, DurableGroup[] groups)
+    {
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        for (var i = 0; i < groups.Length; i++)
+        {
+            var id = store.NextMessageId();
+            try
+            {
+                // The file first: a member may take and acknowledge it the moment it is in the group.
+                store.Add(id, groups[i].StoreId, message, i == groups.Length - 1 ? committed : null);
+            }
+            catch (ObjectDisposedException)
+            {
+                for (var j = i; j < groups.Length; j++)
+                {
+                    groups[j].Release();
+                }
+
+                throw;
+            }
+
+            groups[i].Append(message, id);
+        }
+
+        return committed.Task;
+    }
+
+    /// <summary>The durable group of that name, made on first use (<paramref name="created"/>: its commit to the file); called under the gate.</summary>
+    private DurableGroup DurableGroupOf(string subject, string name, ref Task? created)
     {
         if (_durableGroups.TryGetValue(name, out var group))
         {
@@ -160,8 +262,10 @@ public sealed class EmbeddedTransport : ITransport
                 : throw new TransportException($"The durable group '{name}' is bound to '{group.Subject}', not '{subject}'.");
         }
 
-        group = new DurableGroup(name, subject, _options.MaxMessagesPerGroup, TimeProvider);
+        var id = _store?.NextGroupId() ?? 0;
+        group = new DurableGroup(name, subject, _options.MaxMessagesPerGroup, TimeProvider, _store, id);
         _durableGroups.Add(name, group);
+        created = _store?.AddGroup(new StoredGroup(id, name, subject));
 
         // Routes cached before it would not store messages for it.
         Changed();

@@ -11,13 +11,15 @@ public static class MessagingServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the <see cref="MessageBus"/> on the transport its URL names, and a hosted service that
-    /// connects it and runs the registered handlers. <c>memory://</c> and <c>embedded://</c> are always known.
+    /// connects it and runs the registered handlers. <c>memory://</c> and <c>embedded://</c> are always known:
+    /// both take the <see cref="EmbeddedOptions"/> registered, if any; <c>embedded://</c> keeps durable groups in the file its
+    /// URL names (<c>embedded:///path/queue.db</c>), else in the registered options' file, else in <see cref="EmbeddedOptions.DefaultFileName"/>.
     /// </summary>
     public static IServiceCollection AddMessaging(this IServiceCollection services, Func<IServiceProvider, MessagingOptions> options)
     {
         services.AddSingleton(options);
-        services.AddTransport("memory", (url, _) => new EmbeddedTransport("memory"));
-        services.AddTransport("embedded", (url, _) => new EmbeddedTransport("embedded"));
+        services.AddTransport("memory", (url, sp) => new EmbeddedTransport("memory", sp.GetService<EmbeddedOptions>() is { } configured ? configured with { FilePath = null } : null));
+        services.AddTransport("embedded", (url, sp) => new EmbeddedTransport("embedded", EmbeddedOptions.ForUrl(url, sp.GetService<EmbeddedOptions>())));
         services.AddSingleton(sp =>
         {
             var messaging = sp.GetRequiredService<MessagingOptions>();

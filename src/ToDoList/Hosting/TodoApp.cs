@@ -6,6 +6,7 @@ using ToDoList.Handlers;
 using ToDoList.Items;
 using ToDoList.Messaging;
 using ToDoList.Messaging.DeadLetters;
+using ToDoList.Messaging.Embedded;
 using ToDoList.Messaging.Hosting;
 using ToDoList.Messaging.Nats;
 using ToDoList.Messaging.RabbitMq;
@@ -76,6 +77,11 @@ public static class TodoApp
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddTodoDatabase();
+        if (role == Role.AllInOne)
+        {
+            builder.Services.AddSingleton(new EmbeddedOptions { FilePath = EmbeddedQueueFile.For(builder.Configuration) });
+        }
+
         builder.AddServiceDefaults(role.ServiceName());
         builder.Services.AddMessaging(_ => new MessagingOptions
         {
