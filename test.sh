@@ -18,10 +18,14 @@ compgen -G "/usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin/rabbitmq-server" >/dev/
 command -v amqp-publish >/dev/null 2>&1 && command -v amqp-consume >/dev/null 2>&1 || packages+=(amqp-tools)
 # The tests run their own PostgreSQL clusters with initdb (tests/TestSupport/PostgresServer.cs).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
-if ((${#packages[@]})); then
+# The deploy files' tests validate Compose files and Kubernetes manifests offline (tests/ToDoList.ProcessTests/DeployFilesTests.cs).
+command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
+need_kubectl=""
+command -v kubectl >/dev/null 2>&1 || need_kubectl=1
+if ((${#packages[@]})) || [ -n "$need_kubectl" ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  echo "Installing: ${packages[*]}"
+  echo "Installing: ${packages[*]} ${need_kubectl:+kubectl}"
   # Installed, never started: the tests start their own servers. While installing, a policy-rc.d refuses
   # every service start (unless the machine has its own), and PostgreSQL makes no "main" cluster.
   policy_added=""
@@ -36,7 +40,12 @@ if ((${#packages[@]})); then
     echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/todo-tests.conf >/dev/null
   fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  if ((${#packages[@]})); then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  fi
+  # kubectl comes from a vendor repository where one is configured; without it the kustomize test fails saying so.
+  [ -z "$need_kubectl" ] || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends kubectl >/dev/null 2>&1 \
+    || echo "note: kubectl could not be installed; the Kubernetes manifest test will fail." >&2
   if [ -n "$policy_added" ]; then
     $sudo rm -f /usr/sbin/policy-rc.d
     trap - EXIT

@@ -30,6 +30,7 @@ public static class TodoCommandLine
         AddRole(root, "save-handler", Role.SaveHandler, "Stores new items (queue group save-handler). Listens only with --urls, for /healthz and /metrics.");
         AddRole(root, "audit-handler", Role.AuditHandler, "Records every new-item event (queue group audit-handler). Listens only with --urls.");
         root.Subcommands.Add(Cli.MqCommands.Create());
+        root.Subcommands.Add(Cli.HealthCheckCommand.Create());
         return root;
     }
 
