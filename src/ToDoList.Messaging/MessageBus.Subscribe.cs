@@ -79,14 +79,16 @@ public sealed partial class MessageBus
                 MessagingTelemetry.Failed.Add(1);
                 activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
                 var poison = exception is PoisonMessageException;
-                if (poison || attempt >= retry.MaxDeliver)
+                var transient = !poison && retry.IsTransient?.Invoke(exception) == true;
+                var maxDeliver = transient ? Math.Max(retry.MaxDeliver, retry.MaxTransientDeliver) : retry.MaxDeliver;
+                if (poison || attempt >= maxDeliver)
                 {
                     await DeadLetterAsync(subscription, delivery, attempt, exception).ConfigureAwait(false);
                     return;
                 }
 
                 var delay = retry.DelayAfter(attempt);
-                Log.HandlerFailed(_logger, delivery.Message.Subject, delivery.Message.Id, attempt, retry.MaxDeliver, delay.TotalMilliseconds, exception);
+                Log.HandlerFailed(_logger, delivery.Message.Subject, delivery.Message.Id, attempt, maxDeliver, delay.TotalMilliseconds, exception);
                 if (delivery.Acknowledgement is not null)
                 {
                     await NakAsync(delivery, delay).ConfigureAwait(false);

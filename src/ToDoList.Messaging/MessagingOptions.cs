@@ -42,6 +42,16 @@ public sealed record RetryPolicy
     /// <summary>Fraction of each wait added or removed at random so retries of many messages spread out. Default 0.2.</summary>
     public double Jitter { get; init; } = 0.2;
 
+    /// <summary>
+    /// Tells a passing failure of something the handler needs (the database down, a timeout) from a failure of the message.
+    /// A transient failure is tried again up to <see cref="MaxTransientDeliver"/> times instead of <see cref="MaxDeliver"/>,
+    /// so an outage of minutes delays messages rather than dead-lettering them. Null: every failure counts the same.
+    /// </summary>
+    public Func<Exception, bool>? IsTransient { get; init; }
+
+    /// <summary>Tries in all when every failure is transient. Default 100: with <see cref="MaxDelay"/> 30 s, about 50 minutes.</summary>
+    public int MaxTransientDeliver { get; init; } = 100;
+
     /// <summary>The wait after try number <paramref name="attempt"/> (1-based) failed; never more than <see cref="MaxDelay"/>.</summary>
     public TimeSpan DelayAfter(int attempt)
     {

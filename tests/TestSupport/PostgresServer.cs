@@ -45,6 +45,14 @@ public sealed class PostgresServer
         }
     }
 
+    /// <summary>Stops the server (fast: sessions are ended), keeping its data, as an outage of the database would.</summary>
+    public Task PauseAsync() =>
+        RunAsync(Path.Combine(_binaries, "pg_ctl"), ["-D", Path.Combine(_directory, "data"), "-m", "fast", "-w", "stop"], _directory, asPostgres: true);
+
+    /// <summary>Starts the server again after <see cref="PauseAsync"/>, on the same port with the same data.</summary>
+    public Task ResumeAsync() =>
+        RunAsync(Path.Combine(_binaries, "pg_ctl"), ["-D", Path.Combine(_directory, "data"), "-l", Path.Combine(_directory, "pg.log"), "-w", "-t", "30", "-o", Options(Port, _directory), "start"], _directory, asPostgres: true);
+
     /// <summary>A trusted connection string (user <c>postgres</c>, no password) to <paramref name="database"/>.</summary>
     public string ConnectionString(string database = "postgres") =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database}";
@@ -106,7 +114,7 @@ public sealed class PostgresServer
         {
             var port = FreeLoopbackPort();
             // Durability off: the cluster lives as long as one test run.
-            var options = $"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+            var options = Options(port, directory);
             try
             {
                 await RunAsync(Path.Combine(binaries, "pg_ctl"), ["-D", data, "-l", Path.Combine(directory, "pg.log"), "-w", "-t", "30", "-o", options, "start"], directory, asPostgres: true);
@@ -122,6 +130,9 @@ public sealed class PostgresServer
             return server;
         }
     }
+
+    private static string Options(int port, string directory) =>
+        $"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
 
     /// <summary>Stops the cluster (fast shutdown: open sessions are ended) and deletes its folder.</summary>
     private void Stop()

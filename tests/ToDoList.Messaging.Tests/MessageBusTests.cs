@@ -175,6 +175,42 @@ public sealed class MessageBusTests
     }
 
     [Fact]
+    public async Task Transient_failures_are_tried_past_MaxDeliver_and_the_message_is_handled_once_the_outage_ends()
+    {
+        var retry = new RetryPolicy { MaxDeliver = 2, InitialDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5), IsTransient = e => e is TimeoutException, MaxTransientDeliver = 50 };
+        await using var bus = new MessageBus(new EmbeddedTransport(), new MessagingOptions { Retry = retry });
+        var deadLetters = new Recorder();
+        await bus.SubscribeAsync("deadletter.>", deadLetters.Handler);
+        var tries = 0;
+        // The database is down for the first 10 tries: five times MaxDeliver.
+        var handler = new Recorder((_, _) => Interlocked.Increment(ref tries) <= 10 ? throw new TimeoutException("database down") : ValueTask.CompletedTask);
+        await bus.SubscribeAsync("events.todo.newitem", handler.Handler, new SubscribeOptions { QueueGroup = "savers", Durable = true });
+
+        await bus.PublishAsync(new Message("events.todo.newitem", Encoding.UTF8.GetBytes("milk")));
+
+        var handled = await handler.WaitForCountAsync(11);
+        Assert.Equal(11, handled[^1].Attempt);
+        Assert.Empty(deadLetters.Received);
+    }
+
+    [Fact]
+    public async Task Transient_failures_end_in_the_dead_letters_after_MaxTransientDeliver()
+    {
+        var retry = new RetryPolicy { MaxDeliver = 2, InitialDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2), IsTransient = e => e is TimeoutException, MaxTransientDeliver = 6 };
+        await using var bus = new MessageBus(new EmbeddedTransport(), new MessagingOptions { Retry = retry });
+        var deadLetters = new Recorder();
+        await bus.SubscribeAsync("deadletter.>", deadLetters.Handler);
+        var handler = new Recorder((_, _) => throw new TimeoutException("down for good"));
+        await bus.SubscribeAsync("events.todo.newitem", handler.Handler, new SubscribeOptions { QueueGroup = "savers", Durable = true });
+
+        await bus.PublishAsync(new Message("events.todo.newitem", Encoding.UTF8.GetBytes("milk")));
+
+        var letter = (await deadLetters.WaitForCountAsync(1))[0];
+        Assert.Equal("6", letter.Message.Headers[MessagingHeaders.DeadLetterAttempts]);
+        Assert.Equal(6, handler.Received.Count);
+    }
+
+    [Fact]
     public async Task Disposing_a_subscription_lets_the_handler_finish_the_message_in_hand()
     {
         await using var bus = new MessageBus(new EmbeddedTransport());

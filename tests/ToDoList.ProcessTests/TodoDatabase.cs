@@ -26,6 +26,22 @@ public sealed class TodoDatabase(string connectionString)
         return items;
     }
 
+    /// <summary>The event id of every audit entry, one per entry (a duplicate shows as the same id twice).</summary>
+    public async Task<IReadOnlyList<string>> AuditedEventIdsAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""SELECT "EventId" FROM "AuditEntries" """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var ids = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     /// <summary>Reads the items until <paramref name="done"/> holds for them; fails at the deadline with what was stored and the processes' logs.</summary>
     public async Task<IReadOnlyList<StoredItem>> WaitForItemsAsync(Func<IReadOnlyList<StoredItem>, bool> done, string what, TimeSpan timeout, Func<string> logs)
     {

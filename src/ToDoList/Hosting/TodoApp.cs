@@ -88,26 +88,29 @@ public static class TodoApp
             Url = queueUrl ?? EmbeddedUrl,
             Source = "/" + role.ServiceName(),
             Json = new(TodoJson.Default.Options),
+            Retry = new RetryPolicy { IsTransient = DatabaseOutage.IsTransient },
         });
         AddTransports(builder.Services);
         builder.Services.AddInstanceInfo(role.ServiceName(), typeof(TodoApp).Assembly);
 
         // Every role, whichever starts first on a new deployment: a group keeps only what is published after it exists.
+        // How long a handler may hold a message before the queue gives it to another member (its process died). Default 30 s.
+        var ackWait = builder.Configuration.GetValue<TimeSpan?>("MessageQueue:AckWait") ?? new SubscribeOptions().AckWait;
         foreach (var group in TodoTopology.All)
         {
-            builder.Services.AddDurableGroup(group.Subject, group.Name);
+            builder.Services.AddDurableGroup(group.Subject, group.Name, ackWait);
         }
 
         if (role.HasSaveHandler())
         {
-            builder.Services.AddMessageHandler<SaveHandler, NewItemEvent>(TodoTopology.SaveItems.Subject, TodoTopology.SaveItems.Options);
-            builder.Services.AddMessageHandler<ItemCommandHandler, CompleteItemCommand>(TodoTopology.CompleteItems.Subject, TodoTopology.CompleteItems.Options);
-            builder.Services.AddMessageHandler<ItemCommandHandler, DeleteItemCommand>(TodoTopology.DeleteItems.Subject, TodoTopology.DeleteItems.Options);
+            builder.Services.AddMessageHandler<SaveHandler, NewItemEvent>(TodoTopology.SaveItems.Subject, TodoTopology.SaveItems.Options with { AckWait = ackWait });
+            builder.Services.AddMessageHandler<ItemCommandHandler, CompleteItemCommand>(TodoTopology.CompleteItems.Subject, TodoTopology.CompleteItems.Options with { AckWait = ackWait });
+            builder.Services.AddMessageHandler<ItemCommandHandler, DeleteItemCommand>(TodoTopology.DeleteItems.Subject, TodoTopology.DeleteItems.Options with { AckWait = ackWait });
         }
 
         if (role.HasAuditHandler())
         {
-            builder.Services.AddMessageHandler<AuditHandler, NewItemEvent>(TodoTopology.AuditItems.Subject, TodoTopology.AuditItems.Options);
+            builder.Services.AddMessageHandler<AuditHandler, NewItemEvent>(TodoTopology.AuditItems.Subject, TodoTopology.AuditItems.Options with { AckWait = ackWait });
         }
 
         if (role.HasWeb())
