@@ -13,6 +13,7 @@ using ToDoList.Messaging.RabbitMq;
 using ToDoList.Messaging.Redis;
 using ToDoList.ServiceDefaults;
 using ToDoList.Web;
+using ToDoList.Web.Admin;
 using ToDoList.Web.Components;
 
 namespace ToDoList.Hosting;
@@ -116,6 +117,7 @@ public static class TodoApp
         if (role.HasWeb())
         {
             builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+            builder.AddAdminAccess();
             builder.Services.AddSingleton<ItemFeed>();
             foreach (var subject in ItemFeed.Subjects)
             {
@@ -161,8 +163,11 @@ public static class TodoApp
 
         if (role.HasWeb())
         {
+            app.UseAuthentication();
+            app.UseAuthorization();
             app.UseAntiforgery();
             app.MapStaticAssets();
+            app.MapAdminEndpoints();
             app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         }
         else
