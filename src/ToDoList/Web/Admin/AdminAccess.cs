@@ -18,28 +18,36 @@ public static class AdminAccess
 {
     public const string Policy = "Admin";
     public const string SignInPath = "/signin";
+    private const string Scheme = "Admin";
     private const string LoopbackScheme = "Loopback";
+    private const string CookieName = "todo-admin";
     private const string Role = "admin";
 
     public static IHostApplicationBuilder AddAdminAccess(this IHostApplicationBuilder builder)
     {
         builder.Services.Configure<AdminOptions>(builder.Configuration.GetSection("Admin"));
-        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+        // Every request, the circuit's hub connection included, is read by the cookie when it carries one, else by the loopback rule.
+        builder.Services.AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, "The admin cookie, or this machine", options =>
+            {
+                options.ForwardDefaultSelector = context => context.Request.Cookies.ContainsKey(CookieName) ? CookieAuthenticationDefaults.AuthenticationScheme : LoopbackScheme;
+                options.ForwardChallenge = CookieAuthenticationDefaults.AuthenticationScheme;
+                options.ForwardForbid = CookieAuthenticationDefaults.AuthenticationScheme;
+                options.ForwardSignIn = CookieAuthenticationDefaults.AuthenticationScheme;
+                options.ForwardSignOut = CookieAuthenticationDefaults.AuthenticationScheme;
+            })
             .AddCookie(options =>
             {
                 options.LoginPath = SignInPath;
                 options.AccessDeniedPath = SignInPath;
-                options.Cookie.Name = "todo-admin";
+                options.Cookie.Name = CookieName;
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Strict;
                 options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 options.ExpireTimeSpan = TimeSpan.FromHours(8);
             })
             .AddScheme<AuthenticationSchemeOptions, LoopbackHandler>(LoopbackScheme, null);
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(Policy, policy => policy
-                .AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme, LoopbackScheme)
-                .RequireRole(Role));
+        builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireRole(Role));
         builder.Services.AddCascadingAuthenticationState();
         return builder;
     }
@@ -66,10 +74,6 @@ public static class AdminAccess
                 : AuthenticateResult.NoResult());
         }
 
-        // The cookie scheme answers a refusal (a redirect to the sign-in page); this one adds nothing to it.
-        protected override Task HandleChallengeAsync(AuthenticationProperties properties) => Task.CompletedTask;
-
-        protected override Task HandleForbiddenAsync(AuthenticationProperties properties) => Task.CompletedTask;
     }
 }
 
