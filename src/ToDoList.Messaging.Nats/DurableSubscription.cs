@@ -6,13 +6,14 @@ namespace ToDoList.Messaging.Nats;
 
 /// <summary>
 /// One member of a durable group: pulls from the group's JetStream consumer, which members share
-/// (each message to one of them). Survives reconnects (the client renews its pull requests) and a
-/// consumer that vanished (made again).
+/// (each message to one of them). Survives reconnects and a server restart (the client asks again on
+/// reconnect, and again whenever the server's heartbeats stop) and a consumer that vanished (made again).
 /// </summary>
 internal sealed class DurableSubscription : ITransportSubscription
 {
     // A small hand-over to the bus's readers; the consumer's own prefetch is the subscription's capacity.
     private const int HandOver = 64;
+    private static readonly TimeSpan StopDrainTimeout = TimeSpan.FromSeconds(5);
 
     private readonly NatsTransport _transport;
     private readonly SubscriptionRequest _request;
@@ -23,7 +24,6 @@ internal sealed class DurableSubscription : ITransportSubscription
     // Pulled by the client but not handed over when stopping: given back after what was handed over, which came first.
     private readonly List<Delivery> _drained = [];
     private INatsJSConsumer _consumer;
-    private CancellationTokenSource _renewing = new();
     private Task _pump = Task.CompletedTask;
     private int _disposed;
 
@@ -45,28 +45,6 @@ internal sealed class DurableSubscription : ITransportSubscription
 
     public void Start() => _pump = Task.Run(PumpAsync);
 
-    /// <summary>
-    /// Asks for messages afresh: after a reconnect the server may have forgotten the client's pull
-    /// request (it restarted), and the client would only notice after its heartbeat timeout.
-    /// Messages already pulled are still handed over.
-    /// </summary>
-    public void Renew()
-    {
-        if (_disposed != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            Interlocked.Exchange(ref _renewing, new CancellationTokenSource()).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed meanwhile: nothing to renew.
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -75,7 +53,17 @@ internal sealed class DurableSubscription : ITransportSubscription
         }
 
         _stopping.Cancel();
-        await _pump.ConfigureAwait(false);
+        try
+        {
+            // The drain waits for the server to confirm it sent nothing more (a PING/PONG): bounded, in case the server is away.
+            await _pump.WaitAsync(StopDrainTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // What the client still held comes back after the ack wait.
+            Log.StopDrainTimedOut(_logger, _request.QueueGroup, _stream, StopDrainTimeout);
+        }
+
         _transport.Forget(this);
 
         // Messages handed over but not taken go back at once, to this group's other members, in the order
@@ -93,7 +81,6 @@ internal sealed class DurableSubscription : ITransportSubscription
         _drained.Clear();
 
         _stopping.Dispose();
-        _renewing.Dispose();
     }
 
     private async Task PumpAsync()
@@ -102,19 +89,18 @@ internal sealed class DurableSubscription : ITransportSubscription
         {
             // Bounded by what the client's pending channel holds twice over (a heartbeat re-pull may overlap a batch).
             MaxMsgs = Math.Clamp(_request.Capacity, 1, 4096),
-            // A pull request the server lost (a restart while JetStream was still starting) is noticed within 5 s.
+            // A pull request the server lost (it restarted) is noticed when its heartbeats stop, within 5 s, and asked again.
             Expires = TimeSpan.FromSeconds(10),
             IdleHeartbeat = TimeSpan.FromMilliseconds(2500),
-            // Cancelled to renew: what was pulled already is still yielded, then the next consume pulls afresh.
+            // Cancelled to stop: what was pulled already is still yielded, and given back to the other members at once.
             DrainOnCancel = true,
         };
         var failures = 0;
         while (!_stopping.IsCancellationRequested)
         {
-            using var consuming = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, Volatile.Read(ref _renewing).Token);
             try
             {
-                await foreach (var msg in _consumer.ConsumeAsync(NatsMessages.Raw, opts, consuming.Token).ConfigureAwait(false))
+                await foreach (var msg in _consumer.ConsumeAsync(NatsMessages.Raw, opts, _stopping.Token).ConfigureAwait(false))
                 {
                     failures = 0;
                     var message = NatsMessages.ToMessage(msg.Subject, null, msg.Headers, msg.Data, noResponders: false);
@@ -144,12 +130,6 @@ internal sealed class DurableSubscription : ITransportSubscription
             if (_stopping.IsCancellationRequested)
             {
                 break;
-            }
-
-            if (consuming.IsCancellationRequested)
-            {
-                // Renewed: consume again at once.
-                continue;
             }
 
             // The consumer ended (deleted, JetStream lost its state): wait a little, make it again, go on.

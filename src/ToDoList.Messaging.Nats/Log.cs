@@ -42,4 +42,7 @@ internal static partial class Log
 
     [LoggerMessage(113, LogLevel.Warning, "Stream advisories on {Connection} ended; subjects streams capture are asked again after {Ttl}")]
     public static partial void AdvisoriesEnded(ILogger logger, string connection, TimeSpan ttl, Exception? exception);
+
+    [LoggerMessage(114, LogLevel.Warning, "Durable group {QueueGroup} (stream {Stream}) did not finish handing back its messages within {Timeout} while stopping; the server delivers them again after the ack wait")]
+    public static partial void StopDrainTimedOut(ILogger logger, string? queueGroup, string stream, TimeSpan timeout);
 }

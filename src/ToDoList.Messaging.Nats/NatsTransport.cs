@@ -76,7 +76,7 @@ public sealed partial class NatsTransport : ITransport
                 await OpenAsync(subscriber, carriesCoreSubscriptions: true, cancellationToken).ConfigureAwait(false);
                 var info = publisher.ServerInfo!;
                 _jetStream = new NatsJSContext(publisher, new NatsJSOpts(opts, requestTimeout: _options.PublishAckTimeout));
-                _streams = new StreamDirectory(_jetStream, info.JetStreamAvailable, _options.StreamLookupTtl, _time);
+                _streams = new StreamDirectory(_jetStream, info.JetStreamAvailable, _options.StreamLookupTtl, _options.StreamMaxAge, _time);
                 if (info.JetStreamAvailable)
                 {
                     var advisories = await publisher.SubscribeCoreAsync("$JS.EVENT.ADVISORY.STREAM.>", serializer: NatsMessages.Raw, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -207,13 +207,6 @@ public sealed partial class NatsTransport : ITransport
                 // Streams may have come or gone while the advisories could not reach us.
                 _streams?.Forget();
                 Log.Reconnected(_logger, name, SafeUrl);
-                if (!carriesCoreSubscriptions)
-                {
-                    foreach (var durable in _durables.Keys)
-                    {
-                        durable.Renew();
-                    }
-                }
             }
 
             return ValueTask.CompletedTask;

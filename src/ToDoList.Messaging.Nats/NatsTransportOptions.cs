@@ -24,6 +24,14 @@ public sealed record NatsTransportOptions
     /// </summary>
     public TimeSpan StreamLookupTtl { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the streams this transport makes keep a message (limits retention, file storage). A durable
+    /// group away longer than this misses what is older; each group keeps its own place, so a message is
+    /// delivered once to every group whatever its age. Interest retention is not used: while a restarted
+    /// server is still loading consumers it drops messages it acknowledges. Default 1 day.
+    /// </summary>
+    public TimeSpan StreamMaxAge { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Wait before the first reconnect attempt; it doubles up to <see cref="ReconnectWaitMax"/>, forever. Default 250 ms.</summary>
     public TimeSpan ReconnectWaitMin { get; init; } = TimeSpan.FromMilliseconds(250);
 

@@ -10,7 +10,7 @@ namespace ToDoList.Messaging.Nats;
 /// asked of the server once per subject and kept: "captured" until a publish finds the stream
 /// gone, "not captured" until a stream advisory, a reconnect, or <see cref="NatsTransportOptions.StreamLookupTtl"/>.
 /// </summary>
-internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAvailable, TimeSpan notCapturedTtl, TimeProvider time)
+internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAvailable, TimeSpan notCapturedTtl, TimeSpan maxAge, TimeProvider time)
 {
     private const int MaxEntries = 10_000;
     private const int NameInUse = 10058;
@@ -51,7 +51,7 @@ internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAv
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    /// <summary>Finds the stream that captures a durable subscription's subject, or creates ours (interest retention, file storage).</summary>
+    /// <summary>Finds the stream that captures a durable subscription's subject, or creates ours (limits retention, file storage).</summary>
     public async Task<string> EnsureStreamAsync(string subject, CancellationToken cancellationToken)
     {
         var (name, captures) = JetStreamNames.StreamFor(subject);
@@ -67,9 +67,11 @@ internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAv
                 await jetStream.CreateStreamAsync(
                     new StreamConfig(name, captures)
                     {
-                        // Kept until every durable group whose filter matches has acknowledged it; a message
-                        // no group wants is not kept at all, as no group existed to want it (SPEC §4).
-                        Retention = StreamConfigRetention.Interest,
+                        // Kept for MaxAge whoever acknowledged it: under interest retention a server restarted
+                        // mid-burst acknowledges, then drops, what arrives before it has loaded the consumers.
+                        // Each group keeps its place (its consumer), and a new group starts at its creation.
+                        Retention = StreamConfigRetention.Limits,
+                        MaxAge = maxAge,
                         Storage = StreamConfigStorage.File,
                         Discard = StreamConfigDiscard.Old,
                     },

@@ -11,8 +11,8 @@ using ToDoList.TestSupport;
 namespace ToDoList.Messaging.Tests.Nats;
 
 /// <summary>
-/// A first deployment on NATS: interest retention keeps a message only for consumers that exist, so every process
-/// declares the durable groups before anything is published, and nothing posted before a handler first ran is lost.
+/// A first deployment on NATS: a group's consumer starts at its creation, so every process declares the durable
+/// groups before anything is published, and nothing posted before a handler first ran is lost.
 /// </summary>
 public sealed class NatsDeclaredGroupTests
 {
