@@ -32,6 +32,9 @@ public sealed record NatsTransportOptions
     /// </summary>
     public TimeSpan StreamMaxAge { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>The server's monitoring endpoint (<c>http://host:8222</c>), where the diagnostics read <c>/connz</c>. Null: connections are not shown.</summary>
+    public string? MonitorUrl { get; init; }
+
     /// <summary>Wait before the first reconnect attempt; it doubles up to <see cref="ReconnectWaitMax"/>, forever. Default 250 ms.</summary>
     public TimeSpan ReconnectWaitMin { get; init; } = TimeSpan.FromMilliseconds(250);
 

@@ -112,6 +112,7 @@ public sealed partial class RabbitMqTransport
                 : $"The durable group '{group}' exists as queue '{queue}' with other settings than this transport makes for '{subject}': {e.ShutdownReason.ReplyText}", e);
         }
 
+        _durableGroups[queue] = (group, subject);
         return queue;
     }
 

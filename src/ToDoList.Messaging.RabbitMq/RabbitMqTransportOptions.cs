@@ -20,4 +20,7 @@ public sealed record RabbitMqTransportOptions
     /// broker deletes it. Default 10 min.
     /// </summary>
     public TimeSpan DelayQueueIdleExpiry { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The management plugin's endpoint (<c>http://host:15672</c>), asked as the URL's user, where the diagnostics read connections and queues. Null: only this process's durable queues are shown.</summary>
+    public string? MonitorUrl { get; init; }
 }

@@ -93,6 +93,8 @@ public sealed partial class RedisTransport : ITransport
                 AbortOnConnectFail = true,
                 ConnectTimeout = (int)_options.ConnectTimeout.TotalMilliseconds,
                 ConnectRetry = 1,
+                // The diagnostics read CLIENT LIST; the server's ACL, not this client-side switch, says who may.
+                AllowAdmin = true,
             };
             ConnectionMultiplexer connection;
             try

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ToDoList.Messaging.Diagnostics;
 using ToDoList.Messaging.Transport;
 
 namespace ToDoList.Messaging;
@@ -47,6 +48,19 @@ public sealed partial class MessageBus : IAsyncDisposable
         Interlocked.Read(ref _deadLettered));
 
     public ValueTask ConnectAsync(CancellationToken cancellationToken = default) => Transport.ConnectAsync(cancellationToken);
+
+    /// <summary>
+    /// What the broker sees now: connections, subscribers per subject, durable groups with their lag. Also what the
+    /// <c>messaging.consumer.lag</c> gauge reports until the next call.
+    /// </summary>
+    public async ValueTask<BrokerView> InspectBrokerAsync(CancellationToken cancellationToken = default)
+    {
+        var view = Transport is ITransportInspector inspector
+            ? await inspector.InspectAsync(cancellationToken).ConfigureAwait(false)
+            : new BrokerView(Transport.Name, "nothing", [], [], [], [$"The {Transport.Name} transport does not show what its broker sees."]);
+        MessagingTelemetry.LastBrokerView = view;
+        return view;
+    }
 
     /// <summary>Stops every subscription, letting handlers finish the message in hand, then closes the transport.</summary>
     public async ValueTask DisposeAsync()

@@ -11,6 +11,12 @@ public sealed record MessagingOptions
     /// </summary>
     public string Url { get; init; } = "memory://";
 
+    /// <summary>
+    /// The broker's HTTP monitoring endpoint, where the diagnostics read connections and queues: NATS
+    /// <c>http://host:8222</c>, RabbitMQ's management plugin <c>http://host:15672</c> (with the URL's user). Null: not read.
+    /// </summary>
+    public string? MonitorUrl { get; init; }
+
     /// <summary>The CloudEvents <c>source</c> of messages this process publishes. Default <c>/todo</c>.</summary>
     public string Source { get; init; } = "/todo";
 

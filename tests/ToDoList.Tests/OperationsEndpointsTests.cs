@@ -41,6 +41,23 @@ public sealed class OperationsEndpointsTests(TodoAppFixture app) : IClassFixture
     }
 
     [Fact]
+    public async Task Metrics_report_each_durable_groups_consumer_lag()
+    {
+        // What the broker monitor reads now and then, read at once here.
+        await app.Bus.InspectBrokerAsync();
+
+        var text = await Eventually.Returns(async () =>
+        {
+            var body = await _client.GetStringAsync("/metrics");
+            return body.Contains("messaging_consumer_lag", StringComparison.Ordinal) ? body : null;
+        }, "messaging_consumer_lag on /metrics");
+
+        var sample = text.Split('\n').FirstOrDefault(l => l.StartsWith("messaging_consumer_lag{", StringComparison.Ordinal) && l.Contains("messaging_consumer_group_name=\"save-handler\"", StringComparison.Ordinal));
+        Assert.True(sample is not null, text);
+        Assert.True(double.Parse(sample.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture) >= 0, sample);
+    }
+
+    [Fact]
     public async Task OpenApi_document_describes_the_todo_api()
     {
         using var response = await _client.GetAsync("/openapi/v1.json");

@@ -18,6 +18,18 @@ public static class MessagingTelemetry
     internal static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("messaging.deadletters", "{message}", "Messages moved to the dead letters.");
     internal static readonly Histogram<double> ProcessDuration = Meter.CreateHistogram<double>("messaging.process.duration", "s", "Time a handler took.");
 
+    /// <summary>The broker's view last read in this process (<see cref="MessageBus.InspectBrokerAsync"/>): the lag gauge reports it.</summary>
+    internal static BrokerView? LastBrokerView;
+
+    internal static readonly ObservableGauge<long> ConsumerLag = Meter.CreateObservableGauge(
+        "messaging.consumer.lag",
+        () => (Volatile.Read(ref LastBrokerView)?.Groups ?? []).Select(g => new Measurement<long>(
+            g.Pending,
+            new KeyValuePair<string, object?>("messaging.consumer.group.name", g.Group),
+            new KeyValuePair<string, object?>("messaging.destination.name", g.Subject))),
+        "{message}",
+        "Messages kept for a durable group and not yet delivered, as last read from the broker.");
+
     internal static Activity? StartPublish(Message message, string system)
     {
         if (!ActivitySource.HasListeners())

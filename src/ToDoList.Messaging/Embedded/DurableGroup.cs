@@ -25,6 +25,14 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
     /// <summary>Messages kept and not yet acknowledged.</summary>
     public long Stored => Interlocked.Read(ref _stored);
 
+    /// <summary>Kept and waiting for a member: the group's lag.</summary>
+    public long Ready => _ready.Reader.Count;
+
+    /// <summary>Delivered to a member and not yet settled.</summary>
+    public long InFlight => Volatile.Read(ref _members).Sum(m => (long)m.InFlight);
+
+    public int Members => Volatile.Read(ref _members).Length;
+
     public bool TryReserve()
     {
         if (Interlocked.Increment(ref _stored) <= capacity)
@@ -192,6 +200,8 @@ internal sealed class DurableGroup(string name, string subject, long capacity, T
                 return false;
             }
         }
+
+        public int InFlight => _inFlight.Count;
 
         public bool Settle(Ticket ticket) => _inFlight.TryRemove(ticket, out _);
 

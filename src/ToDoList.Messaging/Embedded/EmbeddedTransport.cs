@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ToDoList.Messaging.Diagnostics;
 using ToDoList.Messaging.Transport;
 
 namespace ToDoList.Messaging.Embedded;
@@ -9,7 +10,7 @@ namespace ToDoList.Messaging.Embedded;
 /// keep messages until a member acknowledges them: in memory, or with <see cref="EmbeddedOptions.FilePath"/>
 /// also in a queue file, where a publish returns once they are committed and a restart finds them again.
 /// </summary>
-public sealed class EmbeddedTransport : ITransport
+public sealed class EmbeddedTransport : ITransport, ITransportInspector
 {
     private readonly object _gate = new();
     private readonly EmbeddedOptions _options;
@@ -131,6 +132,36 @@ public sealed class EmbeddedTransport : ITransport
         }
 
         return subscription;
+    }
+
+    /// <summary>The transport's own tables: no connections (everything is in this process), its subscribers and groups.</summary>
+    public ValueTask<BrokerView> InspectAsync(CancellationToken cancellationToken)
+    {
+        CoreSubscription[] subscriptions;
+        DurableGroup[] groups;
+        lock (_gate)
+        {
+            subscriptions = _subscriptions;
+            groups = [.. _durableGroups.Values];
+        }
+
+        var subscribers = subscriptions
+            .GroupBy(s => s.Subject, StringComparer.Ordinal)
+            .Select(g => new SubjectSubscribers(g.Key, g.Count()))
+            .OrderBy(s => s.Subject, StringComparer.Ordinal)
+            .ToList();
+        var states = groups
+            .Select(g => new GroupState(g.Name, g.Subject, g.Ready, g.InFlight, g.Members))
+            .OrderBy(g => g.Group, StringComparer.Ordinal)
+            .ToList();
+        var where = _options.FilePath is { } path ? $"its queue file {Path.GetFileName(path)}" : "memory";
+        return ValueTask.FromResult(new BrokerView(
+            Name,
+            $"the {Name} transport's own tables (in this process, durable groups in {where})",
+            [],
+            subscribers,
+            states,
+            ["In process: no connections; every part of the app runs in this process."]));
     }
 
     public async ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)

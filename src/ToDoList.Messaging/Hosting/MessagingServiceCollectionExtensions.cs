@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ToDoList.Messaging.DeadLetters;
+using ToDoList.Messaging.Diagnostics;
 using ToDoList.Messaging.Embedded;
 
 namespace ToDoList.Messaging.Hosting;
@@ -75,6 +76,14 @@ public static class MessagingServiceCollectionExtensions
         services.AddSingleton(sp => new InstanceDirectory(role, sp.GetRequiredService<MessageBus>(), application));
         services.AddSingleton(new HandlerRegistration(InstanceInfo.Subject, new SubscribeOptions(), root =>
             (context, cancellationToken) => root.GetRequiredService<InstanceDirectory>().ReplyAsync(context, cancellationToken)));
+        return services;
+    }
+
+    /// <summary>Reads what the broker sees, now and then, and often while watched (<see cref="BrokerMonitor"/>): the diagnostics' broker view and the consumer lag gauge.</summary>
+    public static IServiceCollection AddBrokerMonitor(this IServiceCollection services)
+    {
+        services.AddSingleton<BrokerMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<BrokerMonitor>());
         return services;
     }
 

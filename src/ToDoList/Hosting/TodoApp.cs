@@ -87,12 +87,14 @@ public static class TodoApp
         builder.Services.AddMessaging(_ => new MessagingOptions
         {
             Url = queueUrl ?? EmbeddedUrl,
+            MonitorUrl = builder.Configuration["MessageQueue:MonitorUrl"] is { Length: > 0 } monitor ? monitor.Trim() : null,
             Source = "/" + role.ServiceName(),
             Json = new(TodoJson.Default.Options),
             Retry = new RetryPolicy { IsTransient = DatabaseOutage.IsTransient },
         });
         AddTransports(builder.Services);
         builder.Services.AddInstanceInfo(role.ServiceName(), typeof(TodoApp).Assembly);
+        builder.Services.AddBrokerMonitor();
 
         // Every role, whichever starts first on a new deployment: a group keeps only what is published after it exists.
         // How long a handler may hold a message before the queue gives it to another member (its process died). Default 30 s.

@@ -21,7 +21,7 @@ public sealed class NatsConformanceTests : TransportConformanceTests
         public async Task<ITransport> ConnectAsync()
         {
             var server = await NatsServer.GetSharedAsync();
-            return new NatsTransport(TransportUrl.Parse(server.Url));
+            return new NatsTransport(TransportUrl.Parse(server.Url), new NatsTransportOptions { MonitorUrl = $"http://127.0.0.1:{server.MonitorPort}" });
         }
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -13,6 +13,9 @@ public sealed class RabbitMqConformanceTests : TransportConformanceTests
     // The broker queues for a slow subscriber (its prefetch is the subscriber's capacity): the publisher never waits.
     protected override bool PublisherWaitsForFullSubscriber => false;
 
+    // Without the management plugin AMQP tells a queue's ready and consumer counts, not who subscribes to what.
+    protected override bool ShowsSubscribers => false;
+
     protected override ITransportFixture CreateFixture() => new RabbitMqBroker();
 
     /// <summary>Each connection is a transport of its own to the shared broker, as a separate process would open.</summary>

@@ -7,7 +7,7 @@ namespace ToDoList.Messaging.Tests.Conformance;
 /// broker). Disposing it ends the subscriptions it opened, as a process exit would, and leaves
 /// the shared transport running for the others.
 /// </summary>
-public sealed class SharedTransportConnection(ITransport broker) : ITransport
+public sealed class SharedTransportConnection(ITransport broker) : ITransport, ITransportInspector
 {
     private readonly List<ITransportSubscription> _subscriptions = [];
     private volatile bool _closed;
@@ -41,6 +41,9 @@ public sealed class SharedTransportConnection(ITransport broker) : ITransport
         ObjectDisposedException.ThrowIf(_closed, this);
         return broker.DeclareDurableGroupAsync(request, cancellationToken);
     }
+
+    public ValueTask<Diagnostics.BrokerView> InspectAsync(CancellationToken cancellationToken) =>
+        ((ITransportInspector)broker).InspectAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ToDoList.Messaging.Diagnostics;
 using ToDoList.Messaging.Transport;
 
 namespace ToDoList.Messaging.Tests.Conformance;
@@ -31,6 +32,9 @@ public abstract class TransportConformanceTests : IAsyncLifetime
 
     /// <summary>True where a request to a subject nobody listens on fails at once (NATS); else it times out.</summary>
     protected virtual bool ReportsNoResponders => true;
+
+    /// <summary>True where the broker's view lists subscribers per subject (RabbitMQ needs its management plugin for that).</summary>
+    protected virtual bool ShowsSubscribers => true;
 
     /// <summary>True where a publish waits while a subscriber's buffer is full; elsewhere the broker holds the messages.</summary>
     protected virtual bool PublisherWaitsForFullSubscriber => false;
@@ -683,6 +687,63 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         await Wait.For(rest, "the publisher to go on once the subscriber took messages again");
         await recorder.WaitForCountAsync(20);
         Assert.Equal(Enumerable.Range(0, 20).Select(i => i.ToString(CultureInfo.InvariantCulture)), recorder.Texts);
+    }
+
+    // ---- the broker's view (diagnostics) -----------------------------------------------------
+
+    [Fact]
+    public async Task The_broker_view_shows_a_groups_lag_its_consumers_and_the_subscribers_of_a_subject()
+    {
+        var subject = Subject("events.todo.newitem");
+        var plain = Subject("events.todo.plain");
+        var group = Group("savers");
+        await using var bus = await ConnectAsync();
+        await bus.DeclareDurableGroupAsync(subject, group);
+        foreach (var i in Enumerable.Range(0, 3))
+        {
+            await PublishTextAsync(bus, subject, $"item {i}");
+        }
+
+        // Nobody consumes yet: all three wait, as the broker counts them.
+        var idle = await InspectUntilAsync(bus, v => GroupIn(v, group) is { Pending: 3 }, $"group {group} with 3 waiting");
+        Assert.True(GroupIn(idle, group)!.Consumers is null or 0, $"consumers before any member: {GroupIn(idle, group)}");
+
+        // A member takes them and holds the first: fewer wait, a consumer shows.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handled = new Recorder(async (_, _) => await release.Task);
+        await using var member = await ConnectAsync();
+        await member.SubscribeAsync(subject, handled.Handler, Durable(group));
+        await member.SubscribeAsync(plain, new Recorder().Handler);
+        var busy = await InspectUntilAsync(bus, v => GroupIn(v, group) is { Pending: < 3, Consumers: >= 1 }, $"group {group} consumed by a member");
+        Assert.Equal(subject, GroupIn(busy, group)!.Subject, StringComparer.Ordinal);
+        if (ShowsSubscribers)
+        {
+            await InspectUntilAsync(bus, v => v.Subscribers.Any(s => s.Subject.Contains(plain, StringComparison.Ordinal) && s.Subscribers >= 1), $"a subscriber on {plain}");
+        }
+
+        // Once everything is acknowledged nothing waits and nothing is held.
+        release.SetResult();
+        await handled.WaitForCountAsync(3);
+        await InspectUntilAsync(bus, v => GroupIn(v, group) is { Pending: 0, Unacknowledged: null or 0 }, $"group {group} drained");
+    }
+
+    private static GroupState? GroupIn(BrokerView view, string group) => view.Groups.FirstOrDefault(g => g.Group == group);
+
+    /// <summary>Reads the broker's view until <paramref name="done"/>: brokers count a moment after the fact.</summary>
+    private static async Task<BrokerView> InspectUntilAsync(MessageBus bus, Func<BrokerView, bool> done, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var view = await bus.InspectBrokerAsync();
+            if (done(view))
+            {
+                return view;
+            }
+
+            Assert.True(deadline.Elapsed < Wait.Deadline, $"The broker view never showed {what}: groups {string.Join("; ", view.Groups)}; subscribers {string.Join("; ", view.Subscribers)}; notes {string.Join(" ", view.Notes)}");
+            await Task.Delay(100);
+        }
     }
 
     // ---- helpers -----------------------------------------------------------------------------
