@@ -12,7 +12,7 @@ namespace ToDoList.Messaging.Nats;
 internal sealed class DurableSubscription : ITransportSubscription
 {
     // A small hand-over to the bus's readers; the consumer's own prefetch is the subscription's capacity.
-    private const int HandOver = 64;
+    private const int HandOver = 512;
     private static readonly TimeSpan StopDrainTimeout = TimeSpan.FromSeconds(5);
 
     private readonly NatsTransport _transport;

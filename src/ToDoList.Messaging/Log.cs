@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(5, LogLevel.Warning, "Could not {Settlement} message {MessageId} on {Subject}; the transport will deliver it again")]
     public static partial void SettleFailed(ILogger logger, string settlement, string subject, string? messageId, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Warning, "A batch of {Count} messages on {Subject} failed; each is tried alone")]
+    public static partial void BatchFailed(ILogger logger, string subject, int count, Exception exception);
 }

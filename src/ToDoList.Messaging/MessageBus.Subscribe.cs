@@ -8,12 +8,37 @@ namespace ToDoList.Messaging;
 /// <summary>Handles one message. Throwing means "try again later"; after the last try the message becomes a dead letter.</summary>
 public delegate ValueTask MessageHandler(MessageContext context, CancellationToken cancellationToken);
 
+/// <summary>
+/// Handles the messages that arrived together, up to <see cref="SubscribeOptions.MaxBatch"/>, in one go (one database
+/// statement for all). Returning acknowledges them all; throwing hands each back to the handler alone, so one bad
+/// message is retried and dead-lettered by itself while the others go through.
+/// </summary>
+public delegate ValueTask BatchHandler(IReadOnlyList<MessageContext> batch, CancellationToken cancellationToken);
+
 public sealed partial class MessageBus
 {
     private static readonly TimeSpan DefaultAckWait = new SubscribeOptions().AckWait;
 
     /// <summary>Subscribes a handler of raw messages. Dispose the result to unsubscribe.</summary>
-    public async ValueTask<Subscription> SubscribeAsync(string subject, MessageHandler handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default)
+    public ValueTask<Subscription> SubscribeAsync(string subject, MessageHandler handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(subject, handler, batchHandler: null, options, cancellationToken);
+
+    /// <summary>
+    /// Subscribes a handler of batches: what has arrived when it is free, up to <see cref="SubscribeOptions.MaxBatch"/> messages.
+    /// A batch that fails is handed over again one message at a time, with the usual retries and dead letters.
+    /// </summary>
+    public ValueTask<Subscription> SubscribeBatchAsync(string subject, BatchHandler handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentOutOfRangeException.ThrowIfLessThan((options ?? new SubscribeOptions()).MaxBatch, 1);
+        return SubscribeAsync(subject, (context, ct) => handler([context], ct), handler, options, cancellationToken);
+    }
+
+    /// <summary>Subscribes a batch handler of JSON messages of type <typeparamref name="T"/>; data that is not one is a poison message, dead-lettered alone.</summary>
+    public ValueTask<Subscription> SubscribeBatchAsync<T>(string subject, Func<IReadOnlyList<MessageContext<T>>, CancellationToken, ValueTask> handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubscribeBatchAsync(subject, (batch, ct) => handler([.. batch.Select(c => new MessageContext<T>(c, c.Deserialize<T>()))], ct), options, cancellationToken);
+
+    private async ValueTask<Subscription> SubscribeAsync(string subject, MessageHandler handler, BatchHandler? batchHandler, SubscribeOptions? options, CancellationToken cancellationToken)
     {
         options ??= new SubscribeOptions();
         Subjects.ValidateSubscribe(subject);
@@ -27,7 +52,7 @@ public sealed partial class MessageBus
 
         var request = new SubscriptionRequest(subject, options.QueueGroup, options.Durable, options.Capacity, options.AckWait);
         var transportSubscription = await Transport.SubscribeAsync(request, cancellationToken).ConfigureAwait(false);
-        var subscription = new Subscription(this, transportSubscription, subject, options, handler);
+        var subscription = new Subscription(this, transportSubscription, subject, options, handler, batchHandler);
         lock (_subscriptions)
         {
             _subscriptions.Add(subscription);
@@ -53,6 +78,54 @@ public sealed partial class MessageBus
     /// <summary>Subscribes a handler of JSON messages of type <typeparamref name="T"/>; data that is not one is a poison message.</summary>
     public ValueTask<Subscription> SubscribeAsync<T>(string subject, Func<MessageContext<T>, CancellationToken, ValueTask> handler, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
         SubscribeAsync(subject, (context, ct) => handler(new MessageContext<T>(context, context.Deserialize<T>()), ct), options, cancellationToken);
+
+    /// <summary>
+    /// A batch in one call of the batch handler, acknowledged together after it returns; if it throws, each message
+    /// goes through <see cref="ProcessAsync"/> alone (its own retries, its own dead letter).
+    /// </summary>
+    internal async ValueTask ProcessBatchAsync(Subscription subscription, List<Delivery> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 1)
+        {
+            await ProcessAsync(subscription, batch[0], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var contexts = batch.Select(d => new MessageContext(this, d.Message, d.Attempt, subscription.Options.QueueGroup)).ToList();
+            await subscription.BatchHandler!(contexts, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            foreach (var delivery in batch)
+            {
+                await NakAsync(delivery, TimeSpan.Zero).ConfigureAwait(false);
+            }
+
+            return;
+        }
+        catch (Exception exception)
+        {
+            // Which message failed is not known: each one alone now, so only the bad one is retried and dead-lettered.
+            Log.BatchFailed(_logger, subscription.Subject, batch.Count, exception);
+            foreach (var delivery in batch)
+            {
+                await ProcessAsync(subscription, delivery, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        Interlocked.Add(ref _handled, batch.Count);
+        MessagingTelemetry.Consumed.Add(batch.Count);
+        MessagingTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        foreach (var delivery in batch)
+        {
+            await AckAsync(delivery).ConfigureAwait(false);
+        }
+    }
 
     internal async ValueTask ProcessAsync(Subscription subscription, Delivery delivery, CancellationToken cancellationToken)
     {

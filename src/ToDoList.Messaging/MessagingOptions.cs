@@ -87,6 +87,9 @@ public sealed record SubscribeOptions
     /// <summary>Messages buffered for this subscriber; when full the publisher waits (never a silent drop). Default 1024.</summary>
     public int Capacity { get; init; } = 1024;
 
+    /// <summary>Most messages a batch handler (<see cref="MessageBus.SubscribeBatchAsync(string, BatchHandler, SubscribeOptions?, CancellationToken)"/>) gets at once. Default 256.</summary>
+    public int MaxBatch { get; init; } = 256;
+
     /// <summary>How long a durable delivery may go unacknowledged before it is delivered again. Default 30 s.</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
 

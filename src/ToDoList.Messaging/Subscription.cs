@@ -12,8 +12,9 @@ public sealed class Subscription : IAsyncDisposable
     private Task _loops = Task.CompletedTask;
     private int _disposed;
 
-    internal Subscription(MessageBus bus, ITransportSubscription transportSubscription, string subject, SubscribeOptions options, MessageHandler handler)
+    internal Subscription(MessageBus bus, ITransportSubscription transportSubscription, string subject, SubscribeOptions options, MessageHandler handler, BatchHandler? batchHandler = null)
     {
+        BatchHandler = batchHandler;
         _bus = bus;
         _transportSubscription = transportSubscription;
         Subject = subject;
@@ -29,6 +30,9 @@ public sealed class Subscription : IAsyncDisposable
     public static TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     internal MessageHandler Handler { get; }
+
+    /// <summary>Set for <see cref="MessageBus.SubscribeBatchAsync(string, ToDoList.Messaging.BatchHandler, SubscribeOptions?, CancellationToken)"/>: messages are handed over in batches.</summary>
+    internal BatchHandler? BatchHandler { get; }
 
     internal void Start() =>
         _loops = Task.WhenAll(Enumerable.Range(0, Options.MaxConcurrency).Select(_ => Task.Run(RunAsync)));
@@ -62,8 +66,26 @@ public sealed class Subscription : IAsyncDisposable
         var reader = _transportSubscription.Deliveries;
         try
         {
+            var batch = new List<Delivery>();
             while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
+                if (BatchHandler is not null)
+                {
+                    // What has arrived, up to MaxBatch: a batch grows with the backlog and stays one message when idle.
+                    while (batch.Count < Options.MaxBatch && !_stopping.IsCancellationRequested && reader.TryRead(out var next))
+                    {
+                        batch.Add(next);
+                    }
+
+                    if (batch.Count > 0)
+                    {
+                        await _bus.ProcessBatchAsync(this, batch, _aborting.Token).ConfigureAwait(false);
+                        batch.Clear();
+                    }
+
+                    continue;
+                }
+
                 while (!_stopping.IsCancellationRequested && reader.TryRead(out var delivery))
                 {
                     await _bus.ProcessAsync(this, delivery, _aborting.Token).ConfigureAwait(false);

@@ -31,7 +31,9 @@ internal sealed partial class MessagingHostedService(
 
         foreach (var registration in registrations)
         {
-            var subscription = await bus.SubscribeAsync(registration.Subject, registration.CreateHandler(services), registration.Options, cancellationToken).ConfigureAwait(false);
+            var subscription = registration.CreateBatchHandler is { } batch
+                ? await bus.SubscribeBatchAsync(registration.Subject, batch(services), registration.Options, cancellationToken).ConfigureAwait(false)
+                : await bus.SubscribeAsync(registration.Subject, registration.CreateHandler(services), registration.Options, cancellationToken).ConfigureAwait(false);
             _subscriptions.Add(subscription);
             LogSubscribed(logger, registration.Subject, registration.Options.QueueGroup, registration.Options.Durable);
         }

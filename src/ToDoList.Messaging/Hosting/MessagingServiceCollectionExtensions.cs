@@ -68,6 +68,30 @@ public static class MessagingServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Runs <typeparamref name="THandler"/> for the messages on <paramref name="subject"/> that arrived together, up to
+    /// <see cref="SubscribeOptions.MaxBatch"/> at once (one when idle): one database statement for a backlog. A batch that
+    /// fails goes through the handler again one message at a time, with the usual retries and dead letters.
+    /// </summary>
+    public static IServiceCollection AddBatchMessageHandler<THandler, TMessage>(this IServiceCollection services, string subject, SubscribeOptions? options = null)
+        where THandler : class, IBatchMessageHandler<TMessage>
+    {
+        services.AddScoped<THandler>();
+        async ValueTask HandleAsync(IServiceProvider root, IReadOnlyList<MessageContext> batch, CancellationToken cancellationToken)
+        {
+            var typed = batch.Select(context => new MessageContext<TMessage>(context, context.Deserialize<TMessage>())).ToList();
+            await using var scope = root.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<THandler>().HandleAsync(typed, cancellationToken).ConfigureAwait(false);
+        }
+
+        services.AddSingleton(new HandlerRegistration(
+            subject,
+            options ?? new SubscribeOptions(),
+            root => (context, cancellationToken) => HandleAsync(root, [context], cancellationToken),
+            root => (batch, cancellationToken) => HandleAsync(root, batch, cancellationToken)));
+        return services;
+    }
+
+    /// <summary>
     /// Answers scatter-gather requests on <see cref="InstanceInfo.Subject"/> with this process's
     /// <see cref="InstanceInfo"/>; the version is that of <paramref name="application"/>.
     /// </summary>

@@ -7,60 +7,73 @@ using ToDoList.Messaging.Hosting;
 namespace ToDoList.Handlers;
 
 /// <summary>
-/// Queue group <c>save-handler</c>: stores each new item once (the event id is unique in the table),
-/// then announces <c>events.todo.itemsaved</c> and answers a waiting requester.
+/// Queue group <c>save-handler</c>: stores each new item once (the event id is unique in the table), then announces
+/// <c>events.todo.itemsaved</c> and answers a waiting requester. It takes what has arrived together, up to
+/// <see cref="SubscribeOptions.MaxBatch"/>: a backlog is stored with one query and one insert per batch, and
+/// acknowledged after the commit. A batch that fails (a poison item, a race with another member) is handed over
+/// again one item at a time.
 /// </summary>
 public sealed partial class SaveHandler(ToDoDbContext db, IConfiguration configuration, TimeProvider time, ILogger<SaveHandler> logger)
-    : IMessageHandler<NewItemEvent>
+    : IBatchMessageHandler<NewItemEvent>
 {
     public const string QueueGroup = "save-handler";
 
-    public async ValueTask HandleAsync(MessageContext<NewItemEvent> context, CancellationToken cancellationToken)
+    public async ValueTask HandleAsync(IReadOnlyList<MessageContext<NewItemEvent>> batch, CancellationToken cancellationToken)
     {
-        if (NewItemRules.Check(context.Data.Item) is { } problem)
+        var events = new List<(MessageContext<NewItemEvent> Context, string EventId)>(batch.Count);
+        foreach (var context in batch)
         {
-            throw new PoisonMessageException(problem);
+            if (NewItemRules.Check(context.Data.Item) is { } problem)
+            {
+                throw new PoisonMessageException(problem);
+            }
+
+            // A raw payload (e.g. from `nats pub`) has no id: it cannot be told apart from a copy, so it gets a fresh one.
+            var eventId = context.EventId ?? Nuid.Next();
+            if (ToDoDbContext.CheckEventId(eventId) is { } badId)
+            {
+                throw new PoisonMessageException(badId);
+            }
+
+            events.Add((context, eventId));
         }
 
-        // A raw payload (e.g. from `nats pub`) has no id: it cannot be told apart from a copy, so it gets a fresh one.
-        var eventId = context.EventId ?? Nuid.Next();
-        if (ToDoDbContext.CheckEventId(eventId) is { } badId)
+        // Stored already (a redelivery, or the same event twice in the batch): answered from the table, not stored again.
+        var ids = events.Select(e => e.EventId).Distinct().ToList();
+        var saved = await db.Items.AsNoTracking().Where(i => ids.Contains(i.EventId)).ToDictionaryAsync(i => i.EventId, cancellationToken);
+        var added = new List<TodoItem>();
+        foreach (var (context, eventId) in events)
         {
-            throw new PoisonMessageException(badId);
+            if (!saved.ContainsKey(eventId))
+            {
+                var item = new TodoItem { Item = context.Data.Item!.Trim(), DateAdded = Storable(context.Data.DateAdded ?? time.GetUtcNow()), EventId = eventId };
+                saved[eventId] = item;
+                added.Add(item);
+            }
         }
 
-        var saved = await db.Items.AsNoTracking().FirstOrDefaultAsync(i => i.EventId == eventId, cancellationToken)
-            ?? await InsertAsync(eventId, context.Data, cancellationToken);
+        if (added.Count > 0)
+        {
+            // One round trip for the batch; a duplicate (another member stored one a moment ago) fails it, and each item goes alone.
+            db.Items.AddRange(added);
+            await db.SaveChangesAsync(cancellationToken);
+            foreach (var item in added)
+            {
+                LogSaved(logger, item.Id, item.EventId);
+            }
+        }
 
-        var savedEvent = ItemSavedEvent.From(saved);
+        var announce = configuration.GetValue($"Events:{TodoSubjects.ItemSaved}:Publish", true);
+        await Task.WhenAll(events.Select(e => AnnounceAsync(e.Context, e.EventId, ItemSavedEvent.From(saved[e.EventId]), announce, cancellationToken)));
+    }
+
+    private static async Task AnnounceAsync(MessageContext context, string eventId, ItemSavedEvent savedEvent, bool announce, CancellationToken cancellationToken)
+    {
         await context.ReplyAsync(savedEvent, cancellationToken);
-        if (configuration.GetValue($"Events:{TodoSubjects.ItemSaved}:Publish", true))
+        if (announce)
         {
             // Deterministic id: a redelivered new-item event announces the same saved event.
             await context.Bus.PublishAsync(TodoSubjects.ItemSaved, savedEvent, new PublishOptions { Id = eventId + ".saved" }, cancellationToken);
-        }
-    }
-
-    private async Task<TodoItem> InsertAsync(string eventId, NewItemEvent data, CancellationToken cancellationToken)
-    {
-        var item = new TodoItem
-        {
-            Item = data.Item!.Trim(),
-            DateAdded = Storable(data.DateAdded ?? time.GetUtcNow()),
-            EventId = eventId,
-        };
-        db.Items.Add(item);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            LogSaved(logger, item.Id, eventId);
-            return item;
-        }
-        catch (DbUpdateException e) when (ToDoDbContext.IsDuplicate(e))
-        {
-            // Another member stored the same event a moment ago.
-            db.ChangeTracker.Clear();
-            return await db.Items.AsNoTracking().FirstAsync(i => i.EventId == eventId, cancellationToken);
         }
     }
 

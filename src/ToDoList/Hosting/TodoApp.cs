@@ -94,7 +94,6 @@ public static class TodoApp
         });
         AddTransports(builder.Services);
         builder.Services.AddInstanceInfo(role.ServiceName(), typeof(TodoApp).Assembly);
-        builder.Services.AddBrokerMonitor();
 
         // Every role, whichever starts first on a new deployment: a group keeps only what is published after it exists.
         // How long a handler may hold a message before the queue gives it to another member (its process died). Default 30 s.
@@ -106,7 +105,7 @@ public static class TodoApp
 
         if (role.HasSaveHandler())
         {
-            builder.Services.AddMessageHandler<SaveHandler, NewItemEvent>(TodoTopology.SaveItems.Subject, TodoTopology.SaveItems.Options with { AckWait = ackWait });
+            builder.Services.AddBatchMessageHandler<SaveHandler, NewItemEvent>(TodoTopology.SaveItems.Subject, TodoTopology.SaveItems.Options with { AckWait = ackWait });
             builder.Services.AddMessageHandler<ItemCommandHandler, CompleteItemCommand>(TodoTopology.CompleteItems.Subject, TodoTopology.CompleteItems.Options with { AckWait = ackWait });
             builder.Services.AddMessageHandler<ItemCommandHandler, DeleteItemCommand>(TodoTopology.DeleteItems.Subject, TodoTopology.DeleteItems.Options with { AckWait = ackWait });
         }
@@ -126,6 +125,8 @@ public static class TodoApp
                 builder.Services.AddSingleton(new HandlerRegistration(subject, new SubscribeOptions { Capacity = 4096 }, sp => sp.GetRequiredService<ItemFeed>().OnMessageAsync));
             }
 
+            // The diagnostics' view of the broker and the consumer lag gauge: read by the web, which shows it.
+            builder.Services.AddBrokerMonitor();
             builder.Services.AddSingleton<IDeadLetterRepository, DatabaseDeadLetters>();
             builder.Services.AddDeadLetterStore();
         }
