@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(106, LogLevel.Error, "NATS server error on connection {Connection}: {Error}")]
     public static partial void ServerError(ILogger logger, string connection, string error);
 
+    [LoggerMessage(109, LogLevel.Error, "NATS refused connection {Connection} what its user is not allowed: {Error}. A plain publish so refused is dropped and a subscription gets nothing; a durable publish fails")]
+    public static partial void PermissionViolation(ILogger logger, string connection, string error);
+
     [LoggerMessage(107, LogLevel.Warning, "NATS server {Url} of connection {Connection} is shutting down (lame duck mode); the client moves to another")]
     public static partial void LameDuck(ILogger logger, string connection, string url);
 

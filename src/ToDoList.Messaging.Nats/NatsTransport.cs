@@ -25,6 +25,7 @@ public sealed partial class NatsTransport : ITransport
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private readonly ConcurrentDictionary<DurableSubscription, byte> _durables = new();
     private readonly CancellationTokenSource _disposing = new();
+    private readonly PermissionViolations _permissionViolations = new();
     private NatsConnection? _publisher;
     private NatsConnection? _subscriber;
     private NatsJSContext? _jetStream;
@@ -241,6 +242,12 @@ public sealed partial class NatsTransport : ITransport
         };
         connection.ServerError += (_, e) =>
         {
+            if (_permissionViolations.Record(e.Error))
+            {
+                Log.PermissionViolation(_logger, name, e.Error);
+                return ValueTask.CompletedTask;
+            }
+
             Log.ServerError(_logger, name, e.Error);
             return ValueTask.CompletedTask;
         };

@@ -20,7 +20,17 @@ public sealed partial class RedisTransport
             var stream = await EnsureDurableGroupAsync(new DurableGroupRequest(request.Subject, request.QueueGroup, request.AckWait), cancellationToken).ConfigureAwait(false);
             var durable = new DurableSubscription(this, request, stream);
             Track(durable);
-            await durable.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await durable.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                // E.g. NOPERM: a user that may not read the group's stream or hear its wake-up channel.
+                await durable.DisposeAsync().ConfigureAwait(false);
+                throw Failure($"Could not join durable group '{request.QueueGroup}' on '{request.Subject}'", e);
+            }
+
             return durable;
         }
 

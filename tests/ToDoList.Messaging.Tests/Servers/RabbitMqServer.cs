@@ -50,6 +50,23 @@ public sealed class RabbitMqServer : IAsyncDisposable
     /// <summary>The same for the broker's own clients (amqp-publish, amqp-consume), which read a final '/' as the vhost "" (AMQP URI spec).</summary>
     public string ToolUrl => $"amqp://guest:guest@127.0.0.1:{Port}";
 
+    /// <summary><c>amqp://USER:PASSWORD@127.0.0.1:PORT/VHOST</c>: a user of its own, e.g. one made by deploy/permissions/rabbitmq-users.sh.</summary>
+    public string UrlFor(string user, string password, string vhost) =>
+        $"amqp://{Uri.EscapeDataString(user)}:{Uri.EscapeDataString(password)}@127.0.0.1:{Port}/{Uri.EscapeDataString(vhost)}";
+
+    /// <summary>
+    /// What <c>rabbitmqctl</c> needs to reach this node (its HOME holds the Erlang cookie, its own epmd port and node
+    /// name), and in <c>RABBITMQCTL</c> the package's own rabbitmqctl beside the start script.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> CtlEnvironment => new Dictionary<string, string>
+    {
+        ["HOME"] = _directory,
+        ["ERL_EPMD_PORT"] = EpmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RABBITMQ_NODENAME"] = _nodeName,
+        ["RABBITMQ_CONF_ENV_FILE"] = "/dev/null",
+        ["RABBITMQCTL"] = Path.Combine(Path.GetDirectoryName(Script!)!, "rabbitmqctl"),
+    };
+
     /// <summary>The run's shared broker, started by the first caller.</summary>
     public static Task<RabbitMqServer> GetSharedAsync() => Shared.Value;
 
