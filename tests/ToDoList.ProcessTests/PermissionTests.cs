@@ -148,6 +148,23 @@ public sealed class PermissionTests(Servers servers, ITestOutputHelper output) :
             Log($"{stolen.Name} said: {line}");
         }
 
+        // The roles' own work was never refused: the web's view of the broker (the diagnostics) included, once it was read.
+        using (var webClient = Deployment.ClientOf(await web))
+        {
+            var deadline = System.Diagnostics.Stopwatch.StartNew();
+            while (!(await webClient.GetStringAsync("/metrics")).Contains("messaging_consumer_lag{", StringComparison.Ordinal))
+            {
+                Assert.True(deadline.Elapsed < CommandDeadline, $"The web never read the broker's view.\n{(await web).Tail()}");
+                await Task.Delay(200);
+            }
+        }
+
+        foreach (var role in new[] { await saveHandler, await auditHandler, await api, await web })
+        {
+            var refused = role.Lines.FirstOrDefault(l => l.Contains(refusal, StringComparison.Ordinal) || (groupRefusal is not null && l.Contains(groupRefusal, StringComparison.Ordinal)));
+            Assert.True(refused is null, $"{role.Name} was refused its own work: {refused}\n{role.Tail()}");
+        }
+
         // Nothing forged reached the database; no password was printed, refused or not.
         var stored = (await new TodoDatabase(deployment.Settings["ConnectionStrings__ToDoDb"]!).ItemsAsync()).Select(i => i.Item).ToList();
         Assert.Equal([item], stored);

@@ -70,7 +70,9 @@ public sealed partial class BrokerMonitor(MessageBus bus, ILogger<BrokerMonitor>
 
             try
             {
-                await _wake.WaitAsync(Volatile.Read(ref _watchers).Length > 0 ? WatchedInterval : IdleInterval, stoppingToken).ConfigureAwait(false);
+                // Soon after start (the bus may still be connecting), then as often as someone watches.
+                var wait = Current is null ? TimeSpan.FromSeconds(1) : Volatile.Read(ref _watchers).Length > 0 ? WatchedInterval : IdleInterval;
+                await _wake.WaitAsync(wait, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
