@@ -32,7 +32,7 @@ internal sealed class Brokers(string? url) : IAsyncDisposable
                 "memory" => "memory://",
                 "nats" => (await Started(() => NatsServer.StartAsync())).Url,
                 "redis" => (await Started(() => RedisServer.StartAsync())).Url,
-                "amqp" => (await Started(RabbitMqServer.StartAsync)).Url,
+                "amqp" => (await Started(() => RabbitMqServer.StartAsync())).Url,
                 _ => throw new ArgumentException(scheme),
             });
         }

@@ -19,7 +19,7 @@ public static class NatsServiceCollectionExtensions
             var configured = options?.Invoke(provider) ?? new NatsTransportOptions { Name = source.Length > 0 ? source : "todo" };
             return new NatsTransport(
                 url,
-                configured with { MaxPayloadBytes = messaging.MaxPayloadBytes, MonitorUrl = configured.MonitorUrl ?? messaging.MonitorUrl },
+                configured with { MaxPayloadBytes = messaging.MaxPayloadBytes, MonitorUrl = configured.MonitorUrl ?? messaging.MonitorUrl, CaFile = configured.CaFile ?? messaging.CaFile },
                 provider.GetService<ILoggerFactory>(),
                 provider.GetService<TimeProvider>());
         }

@@ -152,7 +152,7 @@ public sealed partial class NatsTransport : ITransport
             Url = ServerUrl(url),
             Name = options.Name,
             AuthOpts = auth,
-            TlsOpts = url.Scheme == "tls" ? NatsTlsOpts.Default with { Mode = TlsMode.Require } : NatsTlsOpts.Default,
+            TlsOpts = url.Scheme == "tls" ? NatsTlsOpts.Default with { Mode = TlsMode.Require, CaFile = options.CaFile } : NatsTlsOpts.Default,
             LoggerFactory = loggerFactory,
             // A full subscriber buffer makes the client wait: the default drops messages silently.
             SubPendingChannelFullMode = BoundedChannelFullMode.Wait,

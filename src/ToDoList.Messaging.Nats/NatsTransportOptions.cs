@@ -32,6 +32,9 @@ public sealed record NatsTransportOptions
     /// </summary>
     public TimeSpan StreamMaxAge { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>A PEM file of a private CA that signed the server's certificate (<see cref="MessagingOptions.CaFile"/>), for <c>tls://</c>.</summary>
+    public string? CaFile { get; init; }
+
     /// <summary>The server's monitoring endpoint (<c>http://host:8222</c>), where the diagnostics read <c>/connz</c>. Null: connections are not shown.</summary>
     public string? MonitorUrl { get; init; }
 

@@ -17,7 +17,7 @@ public static class RabbitMqServiceCollectionExtensions
             var messaging = provider.GetService<MessagingOptions>() ?? new MessagingOptions();
             var source = messaging.Source.Trim('/');
             var configured = options?.Invoke(provider) ?? new RabbitMqTransportOptions { Name = source.Length > 0 ? source : "todo" };
-            return new RabbitMqTransport(url, configured with { MonitorUrl = configured.MonitorUrl ?? messaging.MonitorUrl }, provider.GetService<ILoggerFactory>(), provider.GetService<TimeProvider>());
+            return new RabbitMqTransport(url, configured with { MonitorUrl = configured.MonitorUrl ?? messaging.MonitorUrl, CaFile = configured.CaFile ?? messaging.CaFile }, provider.GetService<ILoggerFactory>(), provider.GetService<TimeProvider>());
         }
 
         services.AddTransport("amqp", Create);

@@ -169,6 +169,10 @@ public sealed partial class RabbitMqTransport : ITransport
             // TLS, checking the broker's certificate against the host the URL names.
             factory.Ssl.Enabled = true;
             factory.Ssl.ServerName = url.Uri.Host;
+            if (options.CaFile is { } caFile)
+            {
+                factory.Ssl.CertificateValidationCallback = PrivateCa.Validator(caFile);
+            }
         }
 
         return factory;

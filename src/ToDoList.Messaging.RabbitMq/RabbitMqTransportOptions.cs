@@ -21,6 +21,9 @@ public sealed record RabbitMqTransportOptions
     /// </summary>
     public TimeSpan DelayQueueIdleExpiry { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>A PEM file of a private CA that signed the broker's certificate (<see cref="MessagingOptions.CaFile"/>), for <c>amqps://</c>.</summary>
+    public string? CaFile { get; init; }
+
     /// <summary>The management plugin's endpoint (<c>http://host:15672</c>), asked as the URL's user, where the diagnostics read connections and queues. Null: only this process's durable queues are shown.</summary>
     public string? MonitorUrl { get; init; }
 }

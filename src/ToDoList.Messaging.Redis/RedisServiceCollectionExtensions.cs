@@ -17,7 +17,7 @@ public static class RedisServiceCollectionExtensions
             var messaging = provider.GetService<MessagingOptions>() ?? new MessagingOptions();
             var source = messaging.Source.Trim('/');
             var configured = options?.Invoke(provider) ?? new RedisTransportOptions { Name = source.Length > 0 ? source : "todo" };
-            return new RedisTransport(url, configured, provider.GetService<ILoggerFactory>());
+            return new RedisTransport(url, configured with { CaFile = configured.CaFile ?? messaging.CaFile }, provider.GetService<ILoggerFactory>());
         }
 
         services.AddTransport("redis", Create);

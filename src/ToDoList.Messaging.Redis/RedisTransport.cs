@@ -96,6 +96,11 @@ public sealed partial class RedisTransport : ITransport
                 // The diagnostics read CLIENT LIST; the server's ACL, not this client-side switch, says who may.
                 AllowAdmin = true,
             };
+            if (config.Ssl && _options.CaFile is { } caFile)
+            {
+                config.CertificateValidation += PrivateCa.Validator(caFile);
+            }
+
             ConnectionMultiplexer connection;
             try
             {

@@ -27,4 +27,7 @@ public sealed record RedisTransportOptions
 
     /// <summary>How long connecting may take. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A PEM file of a private CA that signed the server's certificate (<see cref="MessagingOptions.CaFile"/>), for <c>rediss://</c>.</summary>
+    public string? CaFile { get; init; }
 }

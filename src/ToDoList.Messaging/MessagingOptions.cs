@@ -17,6 +17,12 @@ public sealed record MessagingOptions
     /// </summary>
     public string? MonitorUrl { get; init; }
 
+    /// <summary>
+    /// A PEM file of the CA that signed the broker's certificate, for a private CA: TLS URLs (<c>tls://</c>, <c>rediss://</c>,
+    /// <c>amqps://</c>) trust it besides the system's roots. Certificate validation (chain and host name) is always on. Null: the system's roots.
+    /// </summary>
+    public string? CaFile { get; init; }
+
     /// <summary>The CloudEvents <c>source</c> of messages this process publishes. Default <c>/todo</c>.</summary>
     public string Source { get; init; } = "/todo";
 

@@ -75,6 +75,50 @@ public sealed class PostgresServer
         return $"Host=127.0.0.1;Port={Port};Username={role};Password={password};Database={database}";
     }
 
+    /// <summary>
+    /// Serves TLS with <paramref name="certFile"/> and <paramref name="keyFile"/> from now on (copied into the cluster,
+    /// owned by its user, the key readable by it alone; <c>ssl = on</c>, reloaded). Connections without TLS are still
+    /// taken: only clients that ask for it (<c>SSL Mode</c>) use it.
+    /// </summary>
+    public async Task EnableTlsAsync(string certFile, string keyFile)
+    {
+        var data = Path.Combine(_directory, "data");
+        File.Copy(certFile, Path.Combine(data, "server.crt"), overwrite: true);
+        File.Copy(keyFile, Path.Combine(data, "server.key"), overwrite: true);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(data, "server.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        if (Environment.IsPrivilegedProcess)
+        {
+            await RunAsync("chown", ["postgres:postgres", Path.Combine(data, "server.crt"), Path.Combine(data, "server.key")], _directory);
+        }
+
+        await ExecuteAsync("ALTER SYSTEM SET ssl = on");
+        await ExecuteAsync("SELECT pg_reload_conf()");
+
+        // The reload reaches new sessions a moment later.
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString() + ";Pooling=false");
+            await connection.OpenAsync();
+            await using var show = new NpgsqlCommand("SHOW ssl", connection);
+            if ((string?)await show.ExecuteScalarAsync() == "on")
+            {
+                return;
+            }
+
+            if (deadline.Elapsed > CommandTimeout)
+            {
+                throw new InvalidOperationException("PostgreSQL did not turn ssl on after a reload.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Runs one SQL statement in the <c>postgres</c> database as the superuser.</summary>
     public async Task ExecuteAsync(string sql)
     {

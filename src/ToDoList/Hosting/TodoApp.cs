@@ -88,6 +88,7 @@ public static class TodoApp
         {
             Url = queueUrl ?? EmbeddedUrl,
             MonitorUrl = builder.Configuration["MessageQueue:MonitorUrl"] is { Length: > 0 } monitor ? monitor.Trim() : null,
+            CaFile = builder.Configuration["MessageQueue:CaFile"] is { Length: > 0 } caFile ? caFile.Trim() : null,
             Source = "/" + role.ServiceName(),
             Json = new(TodoJson.Default.Options),
             Retry = new RetryPolicy { IsTransient = DatabaseOutage.IsTransient },

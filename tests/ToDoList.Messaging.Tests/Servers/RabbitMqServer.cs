@@ -27,6 +27,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
     private readonly string _nodeName;
     private readonly ConcurrentQueue<string> _log = new();
     private Process? _process;
+    private string _settings = "";
     private int _disposed;
 
     private RabbitMqServer(string directory, int port, int distPort, int epmdPort)
@@ -73,7 +74,8 @@ public sealed class RabbitMqServer : IAsyncDisposable
     /// <summary>True where the broker's package is installed (./test.sh installs it).</summary>
     public static bool IsInstalled => Script is not null;
 
-    public static async Task<RabbitMqServer> StartAsync()
+    /// <summary>Starts a broker of its own; <paramref name="settings"/> are added to its rabbitmq.conf (e.g. a TLS listener).</summary>
+    public static async Task<RabbitMqServer> StartAsync(string settings = "")
     {
         if (!IsInstalled)
         {
@@ -83,7 +85,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var directory = Directory.CreateTempSubdirectory(FolderPrefix).FullName;
-            var server = new RabbitMqServer(directory, FreeLoopbackPort(), FreeLoopbackPort(), FreeLoopbackPort());
+            var server = new RabbitMqServer(directory, FreeLoopbackPort(), FreeLoopbackPort(), FreeLoopbackPort()) { _settings = settings };
             try
             {
                 await server.RunAsync();
@@ -159,7 +161,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
     {
         var config = Path.Combine(_directory, "rabbitmq.conf");
         var plugins = Path.Combine(_directory, "enabled_plugins");
-        await File.WriteAllTextAsync(config, "log.file.level = info\n");
+        await File.WriteAllTextAsync(config, "log.file.level = info\n" + _settings + "\n");
         await File.WriteAllTextAsync(plugins, "[].\n");
         var start = new ProcessStartInfo(Script!)
         {
