@@ -16,6 +16,7 @@ await using (var brokers = new Brokers(options.Url))
         "request-reply" => RequestReply.RunAsync(options, brokers),
         "durable-consume" => DurableConsume.RunAsync(options, brokers),
         "save-drain" => SaveDrain.RunAsync(options, brokers),
+        "telemetry" => Telemetry.RunAsync(options),
         _ => throw new ArgumentException($"Unknown scenario '{options.Scenario}'. Scenarios: {string.Join(", ", Program.Scenarios)}."),
     });
 }
@@ -28,5 +29,5 @@ foreach (var line in Compare.Results)
 
 internal static partial class Program
 {
-    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain"];
+    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry"];
 }

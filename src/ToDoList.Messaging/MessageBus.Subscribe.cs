@@ -121,10 +121,15 @@ public sealed partial class MessageBus
         Interlocked.Add(ref _handled, batch.Count);
         MessagingTelemetry.Consumed.Add(batch.Count);
         MessagingTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        foreach (var delivery in batch)
+
+        // All at once: one after the other, each waiting for the transport, they took longer than the batch itself.
+        var acks = new Task[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
         {
-            await AckAsync(delivery).ConfigureAwait(false);
+            acks[i] = AckAsync(batch[i]).AsTask();
         }
+
+        await Task.WhenAll(acks).ConfigureAwait(false);
     }
 
     internal async ValueTask ProcessAsync(Subscription subscription, Delivery delivery, CancellationToken cancellationToken)

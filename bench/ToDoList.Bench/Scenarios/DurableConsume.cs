@@ -12,7 +12,7 @@ using Nuid = ToDoList.Messaging.Nuid;
 namespace ToDoList.Bench.Scenarios;
 
 /// <summary>
-/// <c>durable-consume</c>: a backlog published (for the duration, acknowledged by the broker) to a durable group, then
+/// <c>durable-consume</c>: a backlog (<c>--messages</c>, default 100k) published and acknowledged by the broker to a durable group, then
 /// drained by one member acknowledging each message; the drain is timed. Ours against JetStream pull consume,
 /// Redis XREADGROUP + XACK, RabbitMQ manual acks with prefetch, and in process a bounded channel.
 /// </summary>
@@ -20,6 +20,7 @@ internal static class DurableConsume
 {
     public static async Task RunAsync(BenchOptions options, Brokers brokers)
     {
+        var backlog = options.Messages ?? 100_000;
         foreach (var url in await brokers.UrlsAsync("memory", "nats", "redis", "amqp"))
         {
             var transport = Brokers.NameOf(url);
@@ -28,25 +29,25 @@ internal static class DurableConsume
                 var payload = new byte[size];
                 Console.WriteLine($"durable-consume on {transport}, {size} B");
                 await Compare.RunAsync($"durable-consume/{transport}/{size}B", "msg/s", options,
-                    () => OursAsync(url, payload, options.Duration),
+                    () => OursAsync(url, payload, backlog),
                     () => transport switch
                     {
-                        "memory" => ChannelAsync(payload, options.Duration),
-                        "nats" => NatsAsync(url, payload, options.Duration),
-                        "redis" => RedisAsync(url, payload, options.Duration),
-                        _ => RabbitMqAsync(url, payload, options.Duration),
+                        "memory" => ChannelAsync(payload, backlog),
+                        "nats" => NatsAsync(url, payload, backlog),
+                        "redis" => RedisAsync(url, payload, backlog),
+                        _ => RabbitMqAsync(url, payload, backlog),
                     });
             }
         }
     }
 
-    private static async Task<double> OursAsync(string url, byte[] payload, TimeSpan duration)
+    private static async Task<double> OursAsync(string url, byte[] payload, int backlog)
     {
         var subject = $"benchdurable.{Nuid.Next()}";
         var group = $"g{Nuid.Next()}";
         await using var publisher = await Brokers.ConnectAsync(url);
         await publisher.DeclareDurableGroupAsync(subject, group);
-        var backlog = await Load.SendForAsync(duration, () => publisher.PublishAsync(new Message(subject, payload)));
+        await Load.SendCountAsync(backlog, () => publisher.PublishAsync(new Message(subject, payload)));
 
         long received = 0;
         var clock = Stopwatch.StartNew();
@@ -70,10 +71,10 @@ internal static class DurableConsume
         }
     }
 
-    private static async Task<double> ChannelAsync(byte[] payload, TimeSpan duration)
+    private static async Task<double> ChannelAsync(byte[] payload, int backlog)
     {
         var channel = Channel.CreateUnbounded<byte[]>();
-        var backlog = await Load.SendForAsync(duration, () => channel.Writer.WriteAsync(payload));
+        await Load.SendCountAsync(backlog, () => channel.Writer.WriteAsync(payload));
         channel.Writer.Complete();
         var clock = Stopwatch.StartNew();
         long received = 0;
@@ -85,7 +86,7 @@ internal static class DurableConsume
         return received / clock.Elapsed.TotalSeconds;
     }
 
-    private static async Task<double> NatsAsync(string url, byte[] payload, TimeSpan duration)
+    private static async Task<double> NatsAsync(string url, byte[] payload, int backlog)
     {
         var subject = $"rawdurable.{Nuid.Next()}";
         await using var connection = new NatsConnection(new NatsOpts { Url = url, SubPendingChannelFullMode = BoundedChannelFullMode.Wait });
@@ -94,7 +95,7 @@ internal static class DurableConsume
         var consumer = await js.CreateOrUpdateConsumerAsync("RAWDURABLE", new ConsumerConfig($"c{Nuid.Next()}") { FilterSubject = subject, AckPolicy = ConsumerConfigAckPolicy.Explicit, DeliverPolicy = ConsumerConfigDeliverPolicy.New });
 
         async ValueTask Publish() => (await js.PublishAsync(subject, payload)).EnsureSuccess();
-        var backlog = await Load.SendForAsync(duration, Publish);
+        await Load.SendCountAsync(backlog, Publish);
 
         long received = 0;
         var clock = Stopwatch.StartNew();
@@ -110,14 +111,14 @@ internal static class DurableConsume
         return backlog / clock.Elapsed.TotalSeconds;
     }
 
-    private static async Task<double> RedisAsync(string url, byte[] payload, TimeSpan duration)
+    private static async Task<double> RedisAsync(string url, byte[] payload, int backlog)
     {
         var endpoint = new Uri(url);
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"{endpoint.Host}:{endpoint.Port}");
         var db = redis.GetDatabase();
         RedisKey stream = $"rawdurable:{Nuid.Next()}";
         await db.StreamCreateConsumerGroupAsync(stream, "g", StreamPosition.NewMessages, createStream: true);
-        var backlog = await Load.SendForAsync(duration, () => new ValueTask(db.StreamAddAsync(stream, "d", payload)));
+        await Load.SendCountAsync(backlog, () => new ValueTask(db.StreamAddAsync(stream, "d", payload)));
 
         long received = 0;
         var clock = Stopwatch.StartNew();
@@ -135,7 +136,7 @@ internal static class DurableConsume
         return backlog / clock.Elapsed.TotalSeconds;
     }
 
-    private static async Task<double> RabbitMqAsync(string url, byte[] payload, TimeSpan duration)
+    private static async Task<double> RabbitMqAsync(string url, byte[] payload, int backlog)
     {
         var queue = $"rawdurable-{Nuid.Next()}";
         var factory = new ConnectionFactory { Uri = new Uri(url) };
@@ -143,7 +144,7 @@ internal static class DurableConsume
         await using var publishing = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         await publishing.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
         var properties = new BasicProperties { DeliveryMode = DeliveryModes.Persistent };
-        var backlog = await Load.SendForAsync(duration, () => publishing.BasicPublishAsync("", queue, mandatory: false, properties, payload));
+        await Load.SendCountAsync(backlog, () => publishing.BasicPublishAsync("", queue, mandatory: false, properties, payload));
 
         long received = 0;
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
