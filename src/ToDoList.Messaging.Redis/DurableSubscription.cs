@@ -312,7 +312,9 @@ internal sealed class DurableSubscription : ITransportSubscription
     }
 
     /// <summary>
-    /// Ack is XACK. Nak makes the entry look idle for (ack wait − delay), so that whichever member looks
+    /// Ack is XACK, sent without waiting for its reply (pipelined behind whatever else the connection sends): a
+    /// round trip per message was the consumer's limit, and an XACK that never arrives only means the entry comes
+    /// again after the ack wait, which an idempotent handler shrugs off. Nak makes the entry look idle for (ack wait − delay), so that whichever member looks
     /// next after the delay takes it over (XAUTOCLAIM), counting a delivery; a wake-up after the delay
     /// makes this member look at once.
     /// </summary>
@@ -322,7 +324,7 @@ internal sealed class DurableSubscription : ITransportSubscription
         {
             try
             {
-                await owner._transport.Database.StreamAcknowledgeAsync(owner._stream, owner.Group, id).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await owner._transport.Database.StreamAcknowledgeAsync(owner._stream, owner.Group, id, CommandFlags.FireAndForget).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
