@@ -45,40 +45,24 @@ internal static class Compare
 internal static class Load
 {
     /// <summary>Keeps up to <paramref name="window"/> sends in flight for <paramref name="duration"/>; answers how many were sent.</summary>
-    public static async Task<long> SendForAsync(TimeSpan duration, Func<ValueTask> send, int window = 256)
+    public static Task<long> SendForAsync(TimeSpan duration, Func<ValueTask> send, int window = 256)
     {
-        var pending = new List<Task>(window);
         var clock = Stopwatch.StartNew();
-        long sent = 0;
-        while (clock.Elapsed < duration)
-        {
-            for (var i = 0; i < 256; i++)
-            {
-                var task = send();
-                sent++;
-                if (!task.IsCompletedSuccessfully)
-                {
-                    pending.Add(task.AsTask());
-                    if (pending.Count >= window)
-                    {
-                        await Task.WhenAll(pending);
-                        pending.Clear();
-                    }
-                }
-            }
-        }
-
-        await Task.WhenAll(pending);
-        return sent;
+        return SendWhileAsync(sent => sent % 256 != 0 || clock.Elapsed < duration, send, window);
     }
 
     /// <summary>Sends <paramref name="count"/> with up to <paramref name="window"/> in flight.</summary>
-    public static async Task SendCountAsync(long count, Func<ValueTask> send, int window = 256)
+    public static Task SendCountAsync(long count, Func<ValueTask> send, int window = 256) =>
+        SendWhileAsync(sent => sent < count, send, window);
+
+    private static async Task<long> SendWhileAsync(Func<long, bool> more, Func<ValueTask> send, int window)
     {
         var pending = new List<Task>(window);
-        for (long i = 0; i < count; i++)
+        long sent = 0;
+        while (more(sent))
         {
             var task = send();
+            sent++;
             if (!task.IsCompletedSuccessfully)
             {
                 pending.Add(task.AsTask());
@@ -91,6 +75,7 @@ internal static class Load
         }
 
         await Task.WhenAll(pending);
+        return sent;
     }
 
     /// <summary>Waits until <paramref name="count"/> reaches <paramref name="target"/>, or fails after a minute.</summary>

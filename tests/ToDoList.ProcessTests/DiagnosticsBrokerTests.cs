@@ -9,7 +9,6 @@ namespace ToDoList.ProcessTests;
 /// </summary>
 public sealed class DiagnosticsBrokerTests(Servers servers, ITestOutputHelper output) : ProcessTest(servers, output)
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
     private const float LiveDeadlineMs = 20_000;
 
     [Theory]
@@ -18,7 +17,6 @@ public sealed class DiagnosticsBrokerTests(Servers servers, ITestOutputHelper ou
     [InlineData(QueueKind.RabbitMq)]
     public async Task The_diagnostics_page_shows_the_brokers_groups_and_their_lag_live(QueueKind queue)
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: ./test.sh installs it (apt-get install chromium; never `playwright install`).");
         var (deployment, _) = await NewDeploymentAsync(queue);
         await using var _ = deployment;
         if (queue == QueueKind.Nats)
@@ -33,15 +31,8 @@ public sealed class DiagnosticsBrokerTests(Servers servers, ITestOutputHelper ou
         await Task.WhenAll(saveHandler, api, web);
         using var client = Deployment.ClientOf(await api);
 
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-            Timeout = 30_000,
-        });
+        using var playwright = await Chromium.StartPlaywrightAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = (await web).BaseUrl!.ToString() });
         context.SetDefaultTimeout(LiveDeadlineMs);
         var page = await context.NewPageAsync();

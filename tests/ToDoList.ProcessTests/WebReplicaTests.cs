@@ -5,13 +5,11 @@ namespace ToDoList.ProcessTests;
 /// <summary>Push across web replicas: every <c>todo web</c> process hears the queue, so every open list updates.</summary>
 public sealed class WebReplicaTests(Servers servers, ITestOutputHelper output) : ProcessTest(servers, output)
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
     private const float LiveDeadlineMs = 15_000;
 
     [Fact]
     public async Task Each_web_replica_pushes_saved_items()
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: ./test.sh installs it (apt-get install chromium; never `playwright install`).");
         var (deployment, _) = await NewDeploymentAsync();
         await using var _ = deployment;
         var saveHandler = deployment.StartHandlerAsync("save-handler");
@@ -24,15 +22,8 @@ public sealed class WebReplicaTests(Servers servers, ITestOutputHelper output) :
         await Task.WhenAll(webs.Select(w => w.WaitForLineAsync("Subscribed to events.todo.>", Deployment.StartDeadline)));
         using var client = Deployment.ClientOf(await api);
 
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-            Timeout = 30_000,
-        });
+        using var playwright = await Chromium.StartPlaywrightAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
         var pages = new List<IPage>();
         var navigations = 0;
         try

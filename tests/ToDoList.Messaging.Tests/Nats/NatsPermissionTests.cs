@@ -71,19 +71,6 @@ public sealed class NatsPermissionTests
         Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("limited-pw", StringComparison.Ordinal));
     }
 
-    private static async Task<MessageBus> ConnectAsync(string url, ILoggerFactory? logs = null, NatsTransportOptions? options = null)
-    {
-        var bus = new MessageBus(new NatsTransport(TransportUrl.Parse(url), options, logs), new MessagingOptions());
-        try
-        {
-            await bus.ConnectAsync();
-        }
-        catch
-        {
-            await bus.DisposeAsync();
-            throw;
-        }
-
-        return bus;
-    }
+    private static Task<MessageBus> ConnectAsync(string url, ILoggerFactory? logs = null, NatsTransportOptions? options = null) =>
+        TestBus.ConnectAsync(new NatsTransport(TransportUrl.Parse(url), options, logs));
 }

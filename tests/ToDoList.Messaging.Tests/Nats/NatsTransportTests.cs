@@ -408,21 +408,8 @@ public sealed class NatsTransportTests
 
     private static SubscribeOptions Durable(string group) => new() { QueueGroup = group, Durable = true, Retry = FastRetry };
 
-    private static async Task<MessageBus> ConnectAsync(string url, ILoggerFactory? logs = null, NatsTransportOptions? options = null)
-    {
-        var bus = new MessageBus(new NatsTransport(TransportUrl.Parse(url), options, logs), new MessagingOptions { Retry = FastRetry, MaxPayloadBytes = options?.MaxPayloadBytes ?? 1024 * 1024 });
-        try
-        {
-            await bus.ConnectAsync();
-        }
-        catch
-        {
-            await bus.DisposeAsync();
-            throw;
-        }
-
-        return bus;
-    }
+    private static Task<MessageBus> ConnectAsync(string url, ILoggerFactory? logs = null, NatsTransportOptions? options = null) =>
+        TestBus.ConnectAsync(new NatsTransport(TransportUrl.Parse(url), options, logs), new MessagingOptions { Retry = FastRetry, MaxPayloadBytes = options?.MaxPayloadBytes ?? 1024 * 1024 });
 
     private static Task PublishTextAsync(MessageBus bus, string subject, string text) =>
         bus.PublishAsync(new Message(subject, Encoding.UTF8.GetBytes(text))).AsTask();

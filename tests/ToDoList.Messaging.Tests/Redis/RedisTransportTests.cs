@@ -388,19 +388,6 @@ public sealed class RedisTransportTests
         return transport;
     }
 
-    private static async Task<MessageBus> ConnectAsync(string url, ILoggerFactory? logs = null)
-    {
-        var bus = new MessageBus(new RedisTransport(TransportUrl.Parse(url), loggerFactory: logs), new MessagingOptions { Retry = FastRetry });
-        try
-        {
-            await bus.ConnectAsync();
-        }
-        catch
-        {
-            await bus.DisposeAsync();
-            throw;
-        }
-
-        return bus;
-    }
+    private static Task<MessageBus> ConnectAsync(string url, ILoggerFactory? logs = null) =>
+        TestBus.ConnectAsync(new RedisTransport(TransportUrl.Parse(url), loggerFactory: logs), new MessagingOptions { Retry = FastRetry });
 }

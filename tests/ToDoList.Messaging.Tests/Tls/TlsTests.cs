@@ -74,8 +74,7 @@ public sealed class TlsTests
     /// <summary>A durable message and a plain one go through the encrypted connection.</summary>
     private static async Task RoundTripAsync(ITransport transport)
     {
-        await using var bus = new MessageBus(transport);
-        await bus.ConnectAsync();
+        await using var bus = await TestBus.ConnectAsync(transport);
         var subject = $"events.tls{Nuid.Next()}.item";
         var durable = new Recorder();
         var plain = new Recorder();
