@@ -14,6 +14,7 @@ await using (var brokers = new Brokers(options.Url))
         "pubsub" => PubSub.RunAsync(options, brokers, queueGroup: false),
         "queue-group" => PubSub.RunAsync(options, brokers, queueGroup: true),
         "request-reply" => RequestReply.RunAsync(options, brokers),
+        "durable-publish" => DurablePublish.RunAsync(options, brokers),
         "durable-consume" => DurableConsume.RunAsync(options, brokers),
         "save-drain" => SaveDrain.RunAsync(options, brokers),
         "telemetry" => Telemetry.RunAsync(options),
@@ -29,5 +30,5 @@ foreach (var line in Compare.Results)
 
 internal static partial class Program
 {
-    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry"];
+    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-publish", "durable-consume", "save-drain", "telemetry"];
 }

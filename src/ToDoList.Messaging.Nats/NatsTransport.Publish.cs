@@ -37,20 +37,16 @@ public sealed partial class NatsTransport
         headers ??= new NatsHeaders();
         headers[NatsMessages.ReplyToHeader] = message.ReplyTo ?? "";
         PubAckResponse ack;
-        var refusal = _permissionViolations.RefusalOfPublish(message.Subject);
-        using var refused = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var refusal = _permissionViolations.WatchPublish(message.Subject);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, refusal.Token) : null;
         try
         {
-            var publish = _jetStream!.PublishAsync(message.Subject, message.Data, NatsMessages.Raw, JetStreamPublish, headers, refused.Token).AsTask();
-            if (await Task.WhenAny(publish, refusal).ConfigureAwait(false) == refusal)
-            {
-                // The server will never acknowledge it: say why now rather than after the acknowledgement's timeout.
-                await refused.CancelAsync().ConfigureAwait(false);
-                _ = publish.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                throw new TransportException($"NATS at {SafeUrl} refused the message on '{message.Subject}': the user of this connection may not publish there ({refusal.Result}). It is not kept.");
-            }
-
-            ack = await publish.ConfigureAwait(false);
+            ack = await _jetStream!.PublishAsync(message.Subject, message.Data, NatsMessages.Raw, JetStreamPublish, headers, linked?.Token ?? refusal.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (refusal.Error is { } error && !cancellationToken.IsCancellationRequested)
+        {
+            // The server will never acknowledge it: say why now rather than after the acknowledgement's timeout.
+            throw new TransportException($"NATS at {SafeUrl} refused the message on '{message.Subject}': the user of this connection may not publish there ({error}). It is not kept.", e);
         }
         catch (NatsJSPublishNoResponseException e)
         {

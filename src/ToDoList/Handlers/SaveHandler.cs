@@ -9,9 +9,9 @@ namespace ToDoList.Handlers;
 /// <summary>
 /// Queue group <c>save-handler</c>: stores each new item once (the event id is unique in the table), then announces
 /// <c>events.todo.itemsaved</c> and answers a waiting requester. It takes what has arrived together, up to
-/// <see cref="SubscribeOptions.MaxBatch"/>: a backlog is stored with one query and one insert per batch, and
-/// acknowledged after the commit. A batch that fails (a poison item, a race with another member) is handed over
-/// again one item at a time.
+/// <see cref="SubscribeOptions.MaxBatch"/>: a backlog is stored with one statement per batch (insert what is new,
+/// skip what is stored), and acknowledged after the commit. A batch that fails (a poison item) is handed over again
+/// one item at a time.
 /// </summary>
 public sealed partial class SaveHandler(ToDoDbContext db, IConfiguration configuration, TimeProvider time, ILogger<SaveHandler> logger)
     : IBatchMessageHandler<NewItemEvent>
@@ -38,28 +38,26 @@ public sealed partial class SaveHandler(ToDoDbContext db, IConfiguration configu
             events.Add((context, eventId));
         }
 
-        // Stored already (a redelivery, or the same event twice in the batch): answered from the table, not stored again.
-        var ids = events.Select(e => e.EventId).Distinct().ToList();
-        var saved = await db.Items.AsNoTracking().Where(i => ids.Contains(i.EventId)).ToDictionaryAsync(i => i.EventId, cancellationToken);
-        var added = new List<TodoItem>();
+        // One row per event id, stored once: the database skips an id it holds (a redelivery, the same event twice in the
+        // batch, another member's copy); those are answered with the row stored before.
+        var saved = new Dictionary<string, TodoItem>(events.Count);
         foreach (var (context, eventId) in events)
         {
-            if (!saved.ContainsKey(eventId))
-            {
-                var item = new TodoItem { Item = context.Data.Item!.Trim(), DateAdded = Storable(context.Data.DateAdded ?? time.GetUtcNow()), EventId = eventId };
-                saved[eventId] = item;
-                added.Add(item);
-            }
+            saved.TryAdd(eventId, new TodoItem { Item = context.Data.Item!.Trim(), DateAdded = Storable(context.Data.DateAdded ?? time.GetUtcNow()), EventId = eventId });
         }
 
-        if (added.Count > 0)
+        var stored = await db.StoreNewItemsAsync([.. saved.Values], cancellationToken);
+        foreach (var item in stored)
         {
-            // One round trip for the batch; a duplicate (another member stored one a moment ago) fails it, and each item goes alone.
-            db.Items.AddRange(added);
-            await db.SaveChangesAsync(cancellationToken);
-            foreach (var item in added)
+            LogSaved(logger, item.Id, item.EventId);
+        }
+
+        if (stored.Count < saved.Count)
+        {
+            var earlierIds = saved.Values.Where(i => i.Id == 0).Select(i => i.EventId).ToList();
+            foreach (var earlier in await db.Items.AsNoTracking().Where(i => earlierIds.Contains(i.EventId)).ToListAsync(cancellationToken))
             {
-                LogSaved(logger, item.Id, item.EventId);
+                saved[earlier.EventId] = earlier;
             }
         }
 
