@@ -127,7 +127,7 @@ internal sealed class CoreSubscription : ITransportSubscription
     }
 
     private Task JoinAsync() =>
-        _transport.Database.ScriptEvaluateAsync(Scripts.JoinGroup, [_membersKey!], [_member, (long)Lease.TotalMilliseconds]);
+        Scripts.JoinGroup.EvaluateAsync(_transport.Database, [_membersKey!], [_member, (long)Lease.TotalMilliseconds]);
 
     private async Task RenewLeaseAsync()
     {
@@ -172,9 +172,7 @@ internal sealed class CoreSubscription : ITransportSubscription
         var key = $"{_transport.Options.KeyPrefix}claim:{_request.QueueGroup}:{digest:x32}:{seen}";
         try
         {
-            var owner = await _transport.Database.ScriptEvaluateAsync(
-                Scripts.ClaimForGroup,
-                [key, _membersKey!, _turnKey!],
+            var owner = await Scripts.ClaimForGroup.EvaluateAsync(_transport.Database, [key, _membersKey!, _turnKey!],
                 [_member, (long)_transport.Options.QueueGroupClaimTtl.TotalMilliseconds]).ConfigureAwait(false);
             return (string?)owner == _member;
         }

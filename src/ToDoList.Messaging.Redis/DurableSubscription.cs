@@ -13,6 +13,9 @@ namespace ToDoList.Messaging.Redis;
 internal sealed class DurableSubscription : ITransportSubscription
 {
     private const int MaxBatch = 256;
+
+    // The wake-up notice of an entry given back (any other notice: new entries).
+    private static readonly RedisValue GivenBack = "given-back";
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(5);
 
     // A running member reads every poll interval, which makes it busy again: only stopped members stay idle this long.
@@ -27,6 +30,9 @@ internal sealed class DurableSubscription : ITransportSubscription
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TimeSpan _poll;
+    // Taking over idle entries scans the group's pending list: done every poll interval, and at once when an entry was
+    // given back (a nak, a member stopping), not before every read.
+    private int _claimDue = 1;
     private ChannelMessageQueue? _notices;
     private Task _pump = Task.CompletedTask;
     private Task _noticePump = Task.CompletedTask;
@@ -88,8 +94,13 @@ internal sealed class DurableSubscription : ITransportSubscription
         }
     }
 
-    private void Wake()
+    private void Wake(bool claim = false)
     {
+        if (claim)
+        {
+            Volatile.Write(ref _claimDue, 1);
+        }
+
         try
         {
             if (_wake.CurrentCount == 0)
@@ -112,8 +123,8 @@ internal sealed class DurableSubscription : ITransportSubscription
         {
             while (true)
             {
-                await _notices!.ReadAsync(_stopping.Token).ConfigureAwait(false);
-                Wake();
+                var notice = await _notices!.ReadAsync(_stopping.Token).ConfigureAwait(false);
+                Wake(claim: notice.Message == GivenBack);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
@@ -125,6 +136,7 @@ internal sealed class DurableSubscription : ITransportSubscription
     {
         var database = _transport.Database;
         var lastTrim = DateTime.UtcNow;
+        var lastClaim = DateTime.MinValue;
         var failures = 0;
         while (!_stopping.IsCancellationRequested)
         {
@@ -132,15 +144,17 @@ internal sealed class DurableSubscription : ITransportSubscription
             {
                 var room = Math.Max(1, Math.Clamp(_request.Capacity, 1, MaxBatch) - _deliveries.Reader.Count);
                 var handed = 0;
-                var claimed = (RedisResult[]?)await database.ScriptEvaluateAsync(
-                    Scripts.Claim,
-                    [_stream],
-                    [Group, _consumer, (long)Math.Max(1, _request.AckWait.TotalMilliseconds), room]).ConfigureAwait(false) ?? [];
-                var batch = new List<Delivery>(claimed.Length);
-                foreach (var entry in claimed)
+                var batch = new List<Delivery>();
+                if (Interlocked.Exchange(ref _claimDue, 0) == 1 || DateTime.UtcNow - lastClaim >= _poll)
                 {
-                    var parts = (RedisResult[])entry!;
-                    batch.Add(ToDelivery((string)parts[0]!, (int)(long)parts[1], (RedisResult[])parts[2]!));
+                    lastClaim = DateTime.UtcNow;
+                    var claimed = (RedisResult[]?)await Scripts.Claim.EvaluateAsync(database, [_stream],
+                        [Group, _consumer, (long)Math.Max(1, _request.AckWait.TotalMilliseconds), room]).ConfigureAwait(false) ?? [];
+                    foreach (var entry in claimed)
+                    {
+                        var parts = (RedisResult[])entry!;
+                        batch.Add(ToDelivery((string)parts[0]!, (int)(long)parts[1], (RedisResult[])parts[2]!));
+                    }
                 }
 
                 await HandOverAsync(batch).ConfigureAwait(false);
@@ -219,7 +233,7 @@ internal sealed class DurableSubscription : ITransportSubscription
     {
         try
         {
-            await database.ScriptEvaluateAsync(Scripts.Trim, [_stream], [(long)IdleConsumerLifetime.TotalMilliseconds]).ConfigureAwait(false);
+            await Scripts.Trim.EvaluateAsync(database, [_stream], [(long)IdleConsumerLifetime.TotalMilliseconds]).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -350,11 +364,11 @@ internal sealed class DurableSubscription : ITransportSubscription
             if (delay <= TimeSpan.Zero)
             {
                 // Every member of the group may take it now: wake them all, this one included.
-                await owner._transport.Subscriber.PublishAsync(RedisChannel.Literal(owner._transport.WakePrefix + owner._streamName), RedisValue.EmptyString).ConfigureAwait(false);
+                await owner._transport.Subscriber.PublishAsync(RedisChannel.Literal(owner._transport.WakePrefix + owner._streamName), GivenBack).ConfigureAwait(false);
             }
             else
             {
-                _ = Task.Delay(delay).ContinueWith(_ => owner.Wake(), TaskScheduler.Default);
+                _ = Task.Delay(delay).ContinueWith(_ => owner.Wake(claim: true), TaskScheduler.Default);
             }
         }
     }

@@ -48,7 +48,7 @@ public sealed partial class RedisTransport
         RedisResult result;
         try
         {
-            var evaluation = database.ScriptEvaluateAsync(Scripts.Publish, [PatternsKey], args);
+            var evaluation = Scripts.Publish.EvaluateAsync(database, [PatternsKey], args);
             result = await (cancellationToken.CanBeCanceled ? evaluation.WaitAsync(cancellationToken) : evaluation).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.Contains("FULL ", StringComparison.Ordinal))

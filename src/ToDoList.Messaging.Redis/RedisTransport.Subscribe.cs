@@ -114,7 +114,7 @@ public sealed partial class RedisTransport
         RedisResult bound;
         try
         {
-            bound = await Database.ScriptEvaluateAsync(Scripts.DeclareGroup, [GroupsKey, PatternsKey, stream], [group.Group, group.Subject])
+            bound = await Scripts.DeclareGroup.EvaluateAsync(Database, [GroupsKey, PatternsKey, stream], [group.Group, group.Subject])
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

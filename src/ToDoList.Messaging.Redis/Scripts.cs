@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace ToDoList.Messaging.Redis;
 
 /// <summary>
@@ -33,7 +35,7 @@ internal static class Scripts
     /// stream's data is the pub/sub payload (else the data), then header field/value pairs.
     /// Returns {pub/sub receivers, streams written}; an error 'FULL stream' when a stream holds its limit.
     /// </summary>
-    public const string Publish = Matches + """
+    public static readonly Script Publish = new(Matches + """
 
         local subject = ARGV[1]
         local stored = 0
@@ -67,7 +69,7 @@ internal static class Scripts
           redis.call('PUBLISH', ARGV[3], ARGV[4])
         end
         return {receivers, stored}
-        """;
+        """);
 
     /// <summary>
     /// KEYS[1] the claim of one message, KEYS[2] the queue group's members (sorted set, score = expiry in ms
@@ -75,7 +77,7 @@ internal static class Scripts
     /// The first member to ask assigns the message to the next live member in turn; every member gets
     /// the same answer, and only the owner delivers it.
     /// </summary>
-    public const string ClaimForGroup = """
+    public static readonly Script ClaimForGroup = new("""
         local owner = redis.call('GET', KEYS[1])
         if owner then return owner end
         local time = redis.call('TIME')
@@ -89,23 +91,23 @@ internal static class Scripts
         end
         redis.call('SET', KEYS[1], owner, 'PX', ARGV[2])
         return owner
-        """;
+        """);
 
     /// <summary>KEYS[1] the queue group's members. ARGV: this member, lease ms. Joins or renews the lease, in server time.</summary>
-    public const string JoinGroup = """
+    public static readonly Script JoinGroup = new("""
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
         redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
         return 1
-        """;
+        """);
 
     /// <summary>
     /// KEYS[1] group registry (group → subject), KEYS[2] the set of subject patterns, KEYS[3] the stream.
     /// ARGV: group, subject. Makes the consumer group (from now on) if missing, registers it, and returns ''
     /// or the subject the group is already bound to when that differs.
     /// </summary>
-    public const string DeclareGroup = """
+    public static readonly Script DeclareGroup = new("""
         local bound = redis.call('HGET', KEYS[1], ARGV[1])
         if bound and bound ~= ARGV[2] then return bound end
         local made = redis.pcall('XGROUP', 'CREATE', KEYS[3], ARGV[1], '$', 'MKSTREAM')
@@ -115,13 +117,13 @@ internal static class Scripts
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[2])
         return ''
-        """;
+        """);
 
     /// <summary>
     /// KEYS[1] the stream. ARGV: group, consumer, min idle ms, count. Takes over entries idle that long
     /// (a member died, an ack wait ran out, a nak's delay passed) and returns {id, delivery count, fields} each.
     /// </summary>
-    public const string Claim = """
+    public static readonly Script Claim = new("""
         local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
         local out = {}
         for _, entry in ipairs(r[2]) do
@@ -133,7 +135,7 @@ internal static class Scripts
           end
         end
         return out
-        """;
+        """);
 
     /// <summary>
     /// KEYS[1] the stream. ARGV[1] idle ms after which a consumer holding nothing is forgotten (a member
@@ -141,7 +143,7 @@ internal static class Scripts
     /// acknowledged: those before the oldest entry still pending or not yet read by any group.
     /// Returns how many were deleted.
     /// </summary>
-    public const string Trim = """
+    public static readonly Script Trim = new("""
         local function parse(id)
           local dash = string.find(id, '-')
           return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
@@ -172,5 +174,27 @@ internal static class Scripts
         end
         if keep == nil then return 0 end
         return redis.call('XTRIM', KEYS[1], 'MINID', keep)
-        """;
+        """);
+}
+
+/// <summary>
+/// A Lua script run by its SHA-1 (EVALSHA): passing the text made StackExchange.Redis hash the whole script on every
+/// call to find it in its cache, the publisher's largest cost. A server that does not know it (restarted, flushed)
+/// gets the text once (EVAL, which keeps it).
+/// </summary>
+internal sealed class Script(string text)
+{
+    private readonly byte[] _hash = System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(text));
+
+    public async Task<RedisResult> EvaluateAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
+    {
+        try
+        {
+            return await database.ScriptEvaluateAsync(_hash, keys, values).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await database.ScriptEvaluateAsync(text, keys, values).ConfigureAwait(false);
+        }
+    }
 }
