@@ -17,6 +17,7 @@ await using (var brokers = new Brokers(options.Url))
         "durable-consume" => DurableConsume.RunAsync(options, brokers),
         "save-drain" => SaveDrain.RunAsync(options, brokers),
         "telemetry" => Telemetry.RunAsync(options),
+        "rabbitmq-peer" => RabbitMqPeer.RunAsync(options, brokers),
         _ => throw new ArgumentException($"Unknown scenario '{options.Scenario}'. Scenarios: {string.Join(", ", Program.Scenarios)}."),
     });
 }
@@ -29,5 +30,5 @@ foreach (var line in Compare.Results)
 
 internal static partial class Program
 {
-    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry"];
+    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry", "rabbitmq-peer"];
 }
