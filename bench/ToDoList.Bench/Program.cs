@@ -18,6 +18,8 @@ await using (var brokers = new Brokers(options.Url))
         "save-drain" => SaveDrain.RunAsync(options, brokers),
         "telemetry" => Telemetry.RunAsync(options),
         "rabbitmq-peer" => RabbitMqPeer.RunAsync(options, brokers),
+        "embedded" => Embedded.RunAsync(options),
+        "embedded-run" => Embedded.RunOneAsync(args),
         _ => throw new ArgumentException($"Unknown scenario '{options.Scenario}'. Scenarios: {string.Join(", ", Program.Scenarios)}."),
     });
 }
@@ -30,5 +32,5 @@ foreach (var line in Compare.Results)
 
 internal static partial class Program
 {
-    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry", "rabbitmq-peer"];
+    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry", "rabbitmq-peer", "embedded"];
 }
