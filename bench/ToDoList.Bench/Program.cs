@@ -19,6 +19,7 @@ await using (var brokers = new Brokers(options.Url))
         "telemetry" => Telemetry.RunAsync(options),
         "rabbitmq-peer" => RabbitMqPeer.RunAsync(options, brokers),
         "embedded" => Embedded.RunAsync(options),
+        // Not a scenario: one run of `embedded`, which starts this program again per run so each has its own RSS.
         "embedded-run" => Embedded.RunOneAsync(args),
         _ => throw new ArgumentException($"Unknown scenario '{options.Scenario}'. Scenarios: {string.Join(", ", Program.Scenarios)}."),
     });

@@ -13,11 +13,11 @@ namespace ToDoList.Bench.Scenarios;
 /// <summary>
 /// <c>embedded</c>: in-process publish → handle, ours against Wolverine's local queues, publishing and handling at once for
 /// the duration (up to 256 publishes in flight). <c>memory</c>: our <c>memory://</c> transport with a plain subscription
-/// (a bounded buffer the publisher waits on, nothing kept: like Wolverine's buffered local queue) against Wolverine's
-/// in-memory local queue. <c>durable</c>: our <c>embedded://</c> with a durable group in a SQLite queue file (a publish
+/// (nothing kept, no acknowledgement, as in Wolverine's in-memory local queue; ours is bounded, its publisher waits,
+/// where Wolverine's queue grows with the backlog) against Wolverine's in-memory local queue. <c>durable</c>: our <c>embedded://</c> with a durable group in a SQLite queue file (a publish
 /// returns once committed, the member acknowledges after its handler) against Wolverine's durable local queue with its
 /// SQLite message store. Each run is a process of its own (this program again, <c>embedded-run</c>) in a new temp folder,
-/// so its RSS is its own: the runtime, the bench, and that one peer, never what the other left. Start-up (building,
+/// so its RSS is its own: the runtime (server GC, as the bench runs), the bench, and that one peer, never what the other left. Start-up (building,
 /// starting, first message handled) is timed apart and left out of the rate; so is a second of load after it, as a fresh
 /// process's first second runs half-jitted code (ours: 0.4M msg/s in a first second, 1.1M over three).
 /// </summary>
