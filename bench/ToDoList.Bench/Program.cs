@@ -18,6 +18,10 @@ await using (var brokers = new Brokers(options.Url))
         "durable-consume" => DurableConsume.RunAsync(options, brokers),
         "save-drain" => SaveDrain.RunAsync(options, brokers),
         "telemetry" => Telemetry.RunAsync(options),
+        "rabbitmq-peer" => RabbitMqPeer.RunAsync(options, brokers),
+        "embedded" => Embedded.RunAsync(options),
+        // Not a scenario: one run of `embedded`, which starts this program again per run so each has its own RSS.
+        "embedded-run" => Embedded.RunOneAsync(args),
         _ => throw new ArgumentException($"Unknown scenario '{options.Scenario}'. Scenarios: {string.Join(", ", Program.Scenarios)}."),
     });
 }
@@ -30,5 +34,5 @@ foreach (var line in Compare.Results)
 
 internal static partial class Program
 {
-    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-publish", "durable-consume", "save-drain", "telemetry"];
+    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-publish", "durable-consume", "save-drain", "telemetry", "rabbitmq-peer", "embedded"];
 }
