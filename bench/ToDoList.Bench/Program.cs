@@ -6,6 +6,13 @@ using ToDoList.Bench.Scenarios;
 // prints progress while it runs and, last, one line per comparison:
 //   SCENARIO/TRANSPORT/...: ours=<n> <unit> baseline=<n> <unit> ratio=<r>
 // Without --url it starts its own nats-server, redis-server and rabbitmq-server on loopback ports.
+if (args is ["serve", .. var serve])
+{
+    // The baseline designs of e2e and all-in-one, started by the bench itself in processes of their own.
+    await BaselineServers.RunAsync(serve);
+    return;
+}
+
 var options = BenchOptions.Parse(args);
 await using (var brokers = new Brokers(options.Url))
 {
