@@ -24,6 +24,8 @@ await using (var brokers = new Brokers(options.Url))
         "durable-consume" => DurableConsume.RunAsync(options, brokers),
         "save-drain" => SaveDrain.RunAsync(options, brokers),
         "telemetry" => Telemetry.RunAsync(options),
+        "e2e" => EndToEnd.RunAsync(options, brokers),
+        "all-in-one" => AllInOne.RunAsync(options),
         _ => throw new ArgumentException($"Unknown scenario '{options.Scenario}'. Scenarios: {string.Join(", ", Program.Scenarios)}."),
     });
 }
@@ -36,5 +38,5 @@ foreach (var line in Compare.Results)
 
 internal static partial class Program
 {
-    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry"];
+    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-consume", "save-drain", "telemetry", "e2e", "all-in-one"];
 }
