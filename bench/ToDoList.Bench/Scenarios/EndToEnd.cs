@@ -24,8 +24,12 @@ internal static class EndToEnd
     /// <summary>A design under test: where to post, how to count its rows, and its server processes (for their CPU time).</summary>
     internal sealed record Design(string Name, Uri Post, Func<Task<long>> CountRows, bool Queued, IReadOnlyList<ChildProcess> Servers);
 
-    /// <summary>One measurement; <paramref name="CpuPerItem"/>: the servers' CPU time per stored item (load and drain), the bench's own not counted.</summary>
-    internal sealed record Point(string Design, int Clients, HttpLoadResult Load, long Stored, double DrainedPerSecond, TimeSpan CpuPerItem);
+    /// <summary>
+    /// One measurement. <paramref name="CpuPerItem"/>: the servers' CPU time per stored item (load and drain; the
+    /// broker's and the database's not counted), <paramref name="CpuSplit"/> the same per server process;
+    /// <paramref name="LoadCpuPerRequest"/>: the bench's own (the load generator) per request.
+    /// </summary>
+    internal sealed record Point(string Design, int Clients, HttpLoadResult Load, long Stored, double DrainedPerSecond, TimeSpan CpuPerItem, string CpuSplit, TimeSpan LoadCpuPerRequest);
 
     /// <summary>At least 2 s a point: a closed loop needs a moment to settle.</summary>
     public static TimeSpan PointDuration(BenchOptions options) => options.Duration < TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : options.Duration;
@@ -55,7 +59,7 @@ internal static class EndToEnd
                         var point = await MeasureAsync(design, clients, duration);
                         Console.WriteLine($"  round {round}, {design.Name}, {clients} clients: {point.Load.Summary}"
                             + (design.Queued ? $"; stored {point.Stored:N0} of {point.Load.Succeeded:N0} accepted, drained {point.DrainedPerSecond:N0} rows/s" : "")
-                            + $"; server CPU {point.CpuPerItem.TotalMicroseconds:N0} µs per item");
+                            + $"; server CPU µs per item: {point.CpuSplit}; load generator {point.LoadCpuPerRequest.TotalMicroseconds:N0} µs CPU per request");
                         points.Add(point);
                     }
                 }
@@ -145,9 +149,11 @@ internal static class EndToEnd
     public static async Task<Point> MeasureAsync(Design design, int clients, TimeSpan duration)
     {
         var before = await design.CountRows();
-        var cpuBefore = design.Servers.Sum(s => s.CpuTime().TotalSeconds);
+        var cpuBefore = design.Servers.Select(s => s.CpuTime()).ToList();
+        var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var load = await HttpLoad.PostAsync(design.Post, Body, clients, duration, RequestTimeout);
+        var benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
         var stored = await design.CountRows() - before;
         var lastRowAt = clock.Elapsed;
         while (design.Queued && stored < load.Succeeded && clock.Elapsed - lastRowAt < TimeSpan.FromSeconds(3) && clock.Elapsed < TimeSpan.FromMinutes(2))
@@ -160,8 +166,16 @@ internal static class EndToEnd
             }
         }
 
-        var cpu = design.Servers.Sum(s => s.CpuTime().TotalSeconds) - cpuBefore;
-        return new Point(design.Name, clients, load, stored, stored / lastRowAt.TotalSeconds, TimeSpan.FromSeconds(stored == 0 ? 0 : cpu / stored));
+        if (design.Servers.FirstOrDefault(s => s.HasExited) is { } gone)
+        {
+            throw new InvalidOperationException($"{design.Name}: {gone.Name} exited during the run (its output is shown above).");
+        }
+
+        var cpu = design.Servers.Select((s, i) => s.CpuTime() - cpuBefore[i]).ToList();
+        TimeSpan PerItem(TimeSpan time) => stored == 0 ? TimeSpan.Zero : time / stored;
+        var split = string.Join(" + ", design.Servers.Select((s, i) => $"{s.Name} {PerItem(cpu[i]).TotalMicroseconds:N0}"));
+        return new Point(design.Name, clients, load, stored, stored / lastRowAt.TotalSeconds, PerItem(cpu.Aggregate(TimeSpan.Zero, (a, b) => a + b)), split,
+            load.Attempts == 0 ? TimeSpan.Zero : benchCpu / load.Attempts);
     }
 
     public static async Task<long> CountAsync(NpgsqlDataSource db, string table)
