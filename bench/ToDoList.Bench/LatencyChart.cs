@@ -26,7 +26,7 @@ internal static class LatencyChart
         svg.AppendLine(Invariant($"""<svg xmlns="http://www.w3.org/2000/svg" width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}" font-family="sans-serif" font-size="12">"""));
         svg.AppendLine(Invariant($"""<rect width="{Width}" height="{Height}" fill="white"/>"""));
         svg.AppendLine("""<text x="20" y="28" font-size="16" font-weight="bold">POST /todo latency against concurrent clients</text>""");
-        svg.AppendLine(Invariant($"""<text x="20" y="48" fill="#555">HTTP → queue → PostgreSQL, closed loop, all on one 2-core machine; p99 solid, p50 dashed; bench e2e, {when:yyyy-MM-dd}</text>"""));
+        svg.AppendLine(Invariant($"""<text x="20" y="48" fill="#555">POST /todo → a row in PostgreSQL, closed loop, all on one 2-core machine; p99 solid, p50 dashed; bench e2e, {when:yyyy-MM-dd}</text>"""));
 
         // Axes: a line per decade of latency, a tick per client count.
         for (var decade = low; decade <= high; decade++)
