@@ -34,11 +34,21 @@ internal static class Compare
             Console.WriteLine($"  {name} round {round}: ours {o[^1]:N0} {unit}, baseline {b[^1]:N0} {unit}");
         }
 
-        var (om, bm) = (Median(o), Median(b));
-        Results.Add($"{name}: ours={om:F0} {unit} baseline={bm:F0} {unit} ratio={om / bm:F2}");
+        Add(name, unit, Median(o), Median(b));
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+    /// <summary>One comparison line of figures a scenario measured itself (e.g. several per run).</summary>
+    public static void Add(string name, string unit, double ours, double baseline, int decimals = 0)
+    {
+        var format = "F" + decimals;
+        Results.Add($"{name}: ours={ours.ToString(format)} {unit} baseline={baseline.ToString(format)} {unit} ratio={ours / baseline:F2}");
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
 }
 
 /// <summary>How the scenarios send and count: the same for ours and the baseline.</summary>

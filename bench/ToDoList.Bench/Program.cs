@@ -6,6 +6,13 @@ using ToDoList.Bench.Scenarios;
 // prints progress while it runs and, last, one line per comparison:
 //   SCENARIO/TRANSPORT/...: ours=<n> <unit> baseline=<n> <unit> ratio=<r>
 // Without --url it starts its own nats-server, redis-server and rabbitmq-server on loopback ports.
+if (args is ["serve", .. var serve])
+{
+    // The baseline designs of e2e and all-in-one, started by the bench itself in processes of their own.
+    await BaselineServers.RunAsync(serve);
+    return;
+}
+
 var options = BenchOptions.Parse(args);
 await using (var brokers = new Brokers(options.Url))
 {
@@ -18,6 +25,8 @@ await using (var brokers = new Brokers(options.Url))
         "durable-consume" => DurableConsume.RunAsync(options, brokers),
         "save-drain" => SaveDrain.RunAsync(options, brokers),
         "telemetry" => Telemetry.RunAsync(options),
+        "e2e" => EndToEnd.RunAsync(options, brokers),
+        "all-in-one" => AllInOne.RunAsync(options),
         "rabbitmq-peer" => RabbitMqPeer.RunAsync(options, brokers),
         "embedded" => Embedded.RunAsync(options),
         // Not a scenario: one run of `embedded`, which starts this program again per run so each has its own RSS.
@@ -34,5 +43,5 @@ foreach (var line in Compare.Results)
 
 internal static partial class Program
 {
-    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-publish", "durable-consume", "save-drain", "telemetry", "rabbitmq-peer", "embedded"];
+    public static readonly string[] Scenarios = ["pubsub", "queue-group", "request-reply", "durable-publish", "durable-consume", "save-drain", "e2e", "all-in-one", "rabbitmq-peer", "embedded", "telemetry"];
 }
