@@ -57,7 +57,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PLAYWRIGHT_SKIP_BROWSER_DOW
 # --- Build once, publish the app once ----------------------------------------------------
 dotnet tool restore >/dev/null
 dotnet build ToDoList.slnx -c Release -nologo -clp:ErrorsOnly
-dotnet publish src/ToDoList -c Release -o .build/app -nologo -clp:ErrorsOnly >/dev/null
+# For this machine's runtime: precompiled (ReadyToRun), as the Dockerfile builds it.
+dotnet publish src/ToDoList -c Release --use-current-runtime --self-contained false -o .build/app -nologo -clp:ErrorsOnly >/dev/null
 export TODO_APP_DIR="$root/.build/app"
 
 # --- Supply chain: no package with a known vulnerability, where the registry answers ---------

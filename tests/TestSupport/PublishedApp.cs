@@ -47,7 +47,7 @@ public static class PublishedApp
 
         var repo = RepositoryRoot();
         var output = Path.Combine(repo, ".build", "app");
-        var publish = new ProcessStartInfo(DotnetHost(), ["publish", Path.Combine(repo, "src", "ToDoList"), "-c", "Release", "-o", output, "--nologo"])
+        var publish = new ProcessStartInfo(DotnetHost(), ["publish", Path.Combine(repo, "src", "ToDoList"), "-c", "Release", "--use-current-runtime", "--self-contained", "false", "-o", output, "--nologo"])
         {
             WorkingDirectory = repo,
             RedirectStandardOutput = true,

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -12,21 +14,34 @@ namespace ToDoList.Data;
 /// <summary>The SQLite database: migrations in Data/Migrations/Sqlite.</summary>
 public sealed class SqliteToDoDbContext(DbContextOptions<SqliteToDoDbContext> options) : ToDoDbContext(options)
 {
-    // A multi-row VALUES: 3 parameters a row, far under SQLite's 32,766.
+    // The rows as one JSON parameter: Microsoft.Data.Sqlite finds each named parameter by a linear search, so a
+    // multi-row VALUES of 3 parameters a row cost the square of the batch.
     protected override (string Sql, DbParameter[] Parameters) InsertNewItems(IReadOnlyList<TodoItem> items)
     {
-        var sql = new StringBuilder("""INSERT INTO "ToDoItems" ("Item", "DateAdded", "Done", "EventId") VALUES """);
-        var parameters = new DbParameter[items.Count * 3];
-        for (var i = 0; i < items.Count; i++)
+        var rows = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(rows))
         {
-            sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"($i{i}, $d{i}, 0, $e{i})");
-            parameters[i * 3] = new SqliteParameter($"$i{i}", items[i].Item);
-            // Microsoft.Data.Sqlite writes a DateTimeOffset as the text EF Core stores for it.
-            parameters[(i * 3) + 1] = new SqliteParameter($"$d{i}", items[i].DateAdded);
-            parameters[(i * 3) + 2] = new SqliteParameter($"$e{i}", items[i].EventId);
+            json.WriteStartArray();
+            foreach (var item in items)
+            {
+                json.WriteStartArray();
+                json.WriteStringValue(item.Item);
+                // The text EF Core stores for a DateTimeOffset on SQLite.
+                json.WriteStringValue(item.DateAdded.ToString(@"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFFzzz", CultureInfo.InvariantCulture));
+                json.WriteStringValue(item.EventId);
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
         }
 
-        return (sql.Append(""" ON CONFLICT ("EventId") DO NOTHING RETURNING "Id", "EventId" """).ToString(), parameters);
+        return ("""
+                INSERT INTO "ToDoItems" ("Item", "DateAdded", "Done", "EventId")
+                SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), 0, json_extract(value, '$[2]') FROM json_each($rows) WHERE true
+                ON CONFLICT ("EventId") DO NOTHING
+                RETURNING "Id", "EventId"
+                """,
+            [new SqliteParameter("$rows", Encoding.UTF8.GetString(rows.WrittenSpan))]);
     }
 }
 

@@ -15,22 +15,24 @@ public static class ServiceDefaultsExtensions
 {
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, string serviceName)
     {
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithTracing(tracing => tracing
-                .AddSource(MessagingTelemetry.Name)
-                .AddAspNetCoreInstrumentation(options => options.Filter = context =>
-                    !context.Request.Path.StartsWithSegments("/healthz") && !context.Request.Path.StartsWithSegments("/metrics"))
-                .AddEntityFrameworkCoreInstrumentation())
             .WithMetrics(metrics => metrics
                 .AddMeter(MessagingTelemetry.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter());
 
-        // OTLP only when the standard variable names a collector.
+        // Traces and OTLP only when the standard variable names a collector: spans nobody exports cost a tenth of a
+        // request's CPU (recorded for every POST, message and query).
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            telemetry
+                .WithTracing(tracing => tracing
+                    .AddSource(MessagingTelemetry.Name)
+                    .AddAspNetCoreInstrumentation(options => options.Filter = context =>
+                        !context.Request.Path.StartsWithSegments("/healthz") && !context.Request.Path.StartsWithSegments("/metrics"))
+                    .AddEntityFrameworkCoreInstrumentation())
+                .UseOtlpExporter();
         }
 
         builder.Services.AddHealthChecks().AddCheck<MessageQueueHealthCheck>("message-queue");
