@@ -43,13 +43,6 @@ internal sealed class ChildProcess : IAsyncDisposable
             : Start(name, self, ["serve", .. arguments], new Dictionary<string, string>(), null);
     }
 
-    /// <summary>Memory of the process from /proc: <c>VmRSS</c> (now) or <c>VmHWM</c> (peak), in MB.</summary>
-    public double MemoryMb(string field)
-    {
-        var line = File.ReadLines($"/proc/{Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
-        return long.Parse(line[(field.Length + 1)..].Replace("kB", "", StringComparison.Ordinal).Trim(), System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
-    }
-
     /// <summary>CPU time the process has used so far (user + system, from /proc: 10 ms steps).</summary>
     public TimeSpan CpuTime()
     {

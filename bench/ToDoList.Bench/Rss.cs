@@ -1,33 +1,30 @@
+using System.Globalization;
+
 namespace ToDoList.Bench;
 
-/// <summary>A process's resident memory now and at its peak, from <c>/proc/PID/status</c> (VmRSS, VmHWM), in bytes.</summary>
-internal readonly record struct Rss(long Resident, long Peak)
+/// <summary>A process's resident memory now and at its peak, in MB, from <c>/proc/PID/status</c> (VmRSS, VmHWM).</summary>
+internal readonly record struct Rss(double ResidentMb, double PeakMb)
 {
-    public static Rss? Of(int pid)
+    public static Rss Of(int pid) => Read($"/proc/{pid}/status");
+
+    public static Rss OfThisProcess() => Read("/proc/self/status");
+
+    private static Rss Read(string status)
     {
-        try
+        double Megabytes(string line) => long.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        double resident = 0, peak = 0;
+        foreach (var line in File.ReadLines(status))
         {
-            long resident = 0, peak = 0;
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    resident = Kilobytes(line) * 1024;
-                }
-                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                {
-                    peak = Kilobytes(line) * 1024;
-                }
+                resident = Megabytes(line);
             }
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                peak = Megabytes(line);
+            }
+        }
 
-            return new Rss(resident, peak);
-        }
-        catch (IOException)
-        {
-            return null; // Gone.
-        }
+        return new Rss(resident, peak);
     }
-
-    private static long Kilobytes(string line) =>
-        long.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 }

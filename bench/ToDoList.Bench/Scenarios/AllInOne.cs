@@ -65,12 +65,13 @@ internal static class AllInOne
             await todo.WaitHealthyAsync(new Uri($"http://127.0.0.1:{api}/healthz"), TimeSpan.FromSeconds(60));
             var ready = clock.Elapsed.TotalSeconds;
             await Task.Delay(TimeSpan.FromSeconds(1));
-            var idle = todo.MemoryMb("VmRSS");
+            var idle = Rss.Of(todo.Id).ResidentMb;
 
             var database = $"Data Source={Path.Combine(folder, "todo.db")}";
             var design = new EndToEnd.Design("ours", new Uri($"http://127.0.0.1:{api}/todo"), () => Task.FromResult(CountSqliteRows(database, "\"ToDoItems\"")), Queued: true, [todo]);
             var point = await EndToEnd.MeasureAsync(design, Clients, duration);
-            return new Run(ready, idle, todo.MemoryMb("VmRSS"), todo.MemoryMb("VmHWM"), point);
+            var loaded = Rss.Of(todo.Id);
+            return new Run(ready, idle, loaded.ResidentMb, loaded.PeakMb, point);
         }
         finally
         {

@@ -57,11 +57,11 @@ internal static class Embedded
         var duration = TimeSpan.FromSeconds(double.Parse(args[4], CultureInfo.InvariantCulture));
         var durable = args[2] == "durable";
         var (rate, startUp) = args[1] == "ours" ? await OursAsync(payload, durable, duration) : await WolverineAsync(payload, durable, duration);
-        var peak = Rss.Read("VmHWM:");
+        var peak = Rss.OfThisProcess().PeakMb;
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        Console.WriteLine(FormattableString.Invariant($"RUN {rate:F0} {startUp.TotalMilliseconds:F0} {peak:F0} {Rss.Read("VmRSS:"):F0}"));
+        Console.WriteLine(FormattableString.Invariant($"RUN {rate:F0} {startUp.TotalMilliseconds:F0} {peak:F0} {Rss.OfThisProcess().ResidentMb:F0}"));
     }
 
     /// <summary>One run: its rate after start-up, how long start-up took, the process's peak RSS and its RSS after disposing.</summary>
@@ -187,16 +187,6 @@ internal static class Embedded
     }
 
     private static double Median(List<Run> runs, Func<Run, double> value) => runs.Select(value).Order().ElementAt(runs.Count / 2);
-
-    /// <summary>The process's resident memory from /proc/self/status, in MB: VmHWM its peak, VmRSS now.</summary>
-    private static class Rss
-    {
-        public static double Read(string field)
-        {
-            var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
-            return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-        }
-    }
 }
 
 /// <summary>Wolverine's message: the payload by reference in memory, serialized into its store when durable.</summary>

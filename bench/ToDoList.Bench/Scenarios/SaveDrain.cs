@@ -96,7 +96,7 @@ internal static class SaveDrain
             // The handler's memory over the drain (the seed's grew to 1.5 GB by 63k messages): at each tenth, and its peak.
             var memory = new List<string>();
             long nextTenth = backlog / 10;
-            long? tenthRss = null;
+            double? tenthRss = null;
             while ((count = await CountAsync(db)) < backlog)
             {
                 if (deadline.Elapsed > TimeSpan.FromMinutes(10) || process.HasExited)
@@ -104,10 +104,11 @@ internal static class SaveDrain
                     throw new TimeoutException($"save-drain: {count} of {backlog} rows stored.");
                 }
 
-                if (count >= nextTenth && Rss.Of(process.Id) is { } rss)
+                if (count >= nextTenth)
                 {
-                    tenthRss ??= rss.Resident;
-                    memory.Add($"{count / 1000:N0}k: {rss.Resident / 1_048_576} MB");
+                    var rss = Rss.Of(process.Id);
+                    tenthRss ??= rss.ResidentMb;
+                    memory.Add($"{count / 1000:N0}k: {rss.ResidentMb:F0} MB");
                     nextTenth = ((count / (backlog / 10)) + 1) * (backlog / 10);
                 }
 
@@ -115,10 +116,11 @@ internal static class SaveDrain
             }
 
             var rate = (backlog - first) / clock.Elapsed.TotalSeconds;
-            if (Rss.Of(process.Id) is { } last && tenthRss is { } firstRss)
+            if (tenthRss is { } firstRss)
             {
-                Console.WriteLine($"    save-handler memory: {string.Join(", ", memory)}; at the end {last.Resident / 1_048_576} MB, peak {last.Peak / 1_048_576} MB "
-                    + $"({(last.Resident - firstRss) * 100.0 / firstRss:+0;-0}% from the first tenth)");
+                var last = Rss.Of(process.Id);
+                Console.WriteLine($"    save-handler memory: {string.Join(", ", memory)}; at the end {last.ResidentMb:F0} MB, peak {last.PeakMb:F0} MB "
+                    + $"({(last.ResidentMb - firstRss) * 100 / firstRss:+0;-0}% from the first tenth)");
             }
 
             return rate;

@@ -71,26 +71,12 @@ public abstract class ToDoDbContext(DbContextOptions options) : DbContext(option
     /// <see cref="TodoItem.Id"/> set). An event id stored already (a redelivery, another member's copy a moment ago) is
     /// skipped by the database itself: no duplicate error, no race between members. Event ids must differ within a call.
     /// </summary>
-    public async Task<List<TodoItem>> StoreNewItemsAsync(IReadOnlyList<TodoItem> items, CancellationToken cancellationToken)
-    {
-        var stored = new List<TodoItem>(items.Count);
-        if (items.Count == 0)
-        {
-            return stored;
-        }
+    public Task<List<TodoItem>> StoreNewItemsAsync(IReadOnlyList<TodoItem> items, CancellationToken cancellationToken) =>
+        StoreNewAsync(items, i => i.EventId, (i, id) => i.Id = id, InsertNewItems, cancellationToken);
 
-        var byEventId = items.ToDictionary(i => i.EventId);
-        // Through EF Core all the same (its logs, its retries' errors, the database spans of tracing), as raw SQL.
-        var (sql, parameters) = InsertNewItems(items);
-        foreach (var row in await Database.SqlQueryRaw<StoredRow>(sql, parameters).ToListAsync(cancellationToken))
-        {
-            var item = byEventId[row.EventId];
-            item.Id = row.Id;
-            stored.Add(item);
-        }
-
-        return stored;
-    }
+    /// <summary>As <see cref="StoreNewItemsAsync"/>, for audit entries: those of events not audited yet, in one statement.</summary>
+    public Task<List<AuditEntry>> StoreNewAuditEntriesAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken) =>
+        StoreNewAsync(entries, e => e.EventId, (e, id) => e.Id = id, InsertNewAuditEntries, cancellationToken);
 
     /// <summary>
     /// <c>INSERT … ON CONFLICT ("EventId") DO NOTHING RETURNING "Id", "EventId"</c> for <paramref name="items"/>, in the
@@ -98,7 +84,32 @@ public abstract class ToDoDbContext(DbContextOptions options) : DbContext(option
     /// </summary>
     protected abstract (string Sql, DbParameter[] Parameters) InsertNewItems(IReadOnlyList<TodoItem> items);
 
-    /// <summary>What the insert returns of each row it stored.</summary>
+    /// <summary>The same for audit entries.</summary>
+    protected abstract (string Sql, DbParameter[] Parameters) InsertNewAuditEntries(IReadOnlyList<AuditEntry> entries);
+
+    private async Task<List<T>> StoreNewAsync<T>(
+        IReadOnlyList<T> rows, Func<T, string> eventIdOf, Action<T, int> setId, Func<IReadOnlyList<T>, (string Sql, DbParameter[] Parameters)> insert, CancellationToken cancellationToken)
+    {
+        var stored = new List<T>(rows.Count);
+        if (rows.Count == 0)
+        {
+            return stored;
+        }
+
+        var byEventId = rows.ToDictionary(eventIdOf);
+        // Through EF Core all the same (its logs, its retries' errors, the database spans of tracing), as raw SQL.
+        var (sql, parameters) = insert(rows);
+        foreach (var row in await Database.SqlQueryRaw<StoredRow>(sql, parameters).ToListAsync(cancellationToken))
+        {
+            var stock = byEventId[row.EventId];
+            setId(stock, row.Id);
+            stored.Add(stock);
+        }
+
+        return stored;
+    }
+
+    /// <summary>What an insert returns of each row it stored.</summary>
     protected sealed class StoredRow
     {
         public int Id { get; init; }

@@ -113,7 +113,7 @@ public static class TodoApp
 
         if (role.HasAuditHandler())
         {
-            builder.Services.AddMessageHandler<AuditHandler, NewItemEvent>(TodoTopology.AuditItems.Subject, TodoTopology.AuditItems.Options with { AckWait = ackWait });
+            builder.Services.AddBatchMessageHandler<AuditHandler, NewItemEvent>(TodoTopology.AuditItems.Subject, TodoTopology.AuditItems.Options with { AckWait = ackWait });
         }
 
         if (role.HasWeb())
