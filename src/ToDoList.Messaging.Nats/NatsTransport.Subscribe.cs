@@ -9,7 +9,6 @@ public sealed partial class NatsTransport
 {
     private const string InboxPrefix = "_INBOX.";
     private const int ConsumerNotFound = 10014;
-    private const int FilterNotCaptured = 10093;
 
     public async ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
     {
@@ -112,30 +111,10 @@ public sealed partial class NatsTransport
 
         try
         {
-            for (var attempt = 1; ; attempt++)
-            {
-                var stream = await _streams!.EnsureStreamAsync(group.Subject, cancellationToken).ConfigureAwait(false);
-                INatsJSConsumer consumer;
-                try
-                {
-                    consumer = await EnsureConsumerAsync(group, stream, adoptAckWait, cancellationToken).ConfigureAwait(false);
-                }
-                catch (NatsJSApiException e) when (e.Error.ErrCode == FilterNotCaptured && attempt < 5)
-                {
-                    // Another process rewrote the stream's subjects from a config read before ours was added: add it again.
-                    _streams.Forget();
-                    continue;
-                }
-
-                // Once the consumer exists, a rewrite of the stream's subjects keeps its filter; until then, one may drop it.
-                if (!await _streams.CapturesAsync(stream, group.Subject, cancellationToken).ConfigureAwait(false) && attempt < 5)
-                {
-                    continue;
-                }
-
-                Log.DurableReady(_logger, group.Group, group.Subject, stream, consumer.Info.Name);
-                return (stream, consumer);
-            }
+            var stream = await _streams!.EnsureStreamAsync(group.Subject, cancellationToken).ConfigureAwait(false);
+            var consumer = await EnsureConsumerAsync(group, stream, adoptAckWait, cancellationToken).ConfigureAwait(false);
+            Log.DurableReady(_logger, group.Group, group.Subject, stream, consumer.Info.Name);
+            return (stream, consumer);
         }
         catch (NatsJSApiException e)
         {
