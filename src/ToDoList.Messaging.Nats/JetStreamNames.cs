@@ -8,10 +8,10 @@ internal static class JetStreamNames
 {
     /// <summary>
     /// The stream that keeps a durable subscription's messages: one per first subject token
-    /// (<c>events.todo.newitem</c> → <c>EVENTS</c>), capturing <c>events</c> and <c>events.&gt;</c>
+    /// (<c>events.todo.newitem</c> → <c>EVENTS</c>), capturing the subjects of the groups on it
     /// (a one-token subject such as <c>channel21</c> is a durable subject too).
     /// </summary>
-    public static (string Name, string[] Subjects) StreamFor(string subject)
+    public static string StreamFor(string subject)
     {
         var first = FirstToken(subject);
         if (first is "*" or ">" || first.StartsWith('$') || first == "_INBOX")
@@ -19,7 +19,7 @@ internal static class JetStreamNames
             throw new TransportException($"A durable subscription on NATS needs a subject whose first token names its stream, not '{subject}' (a wildcard, '$…' or '_INBOX' cannot).");
         }
 
-        return (Sanitize(first.ToUpperInvariant(), first), [first, first + ".>"]);
+        return Sanitize(first.ToUpperInvariant(), first);
     }
 
     /// <summary>The durable consumer of a queue group; names outside <c>[A-Za-z0-9_-]</c> get a hash so two groups never share one.</summary>

@@ -9,6 +9,7 @@ public sealed partial class NatsTransport
 {
     private const string InboxPrefix = "_INBOX.";
     private const int ConsumerNotFound = 10014;
+    private const int FilterNotCaptured = 10093;
 
     public async ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
     {
@@ -18,12 +19,25 @@ public sealed partial class NatsTransport
         return request.Durable ? await SubscribeDurableAsync(request, cancellationToken).ConfigureAwait(false) : await SubscribeCoreAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken)
+    public ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken) =>
+        DeclareDurableGroupsAsync([request], cancellationToken);
+
+    /// <summary>A stream made here captures every declared group's subject of its first token at once: it is never updated for them.</summary>
+    public async ValueTask DeclareDurableGroupsAsync(IReadOnlyList<DurableGroupRequest> requests, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        Subjects.ValidateSubscribe(request.Subject);
         ThrowIfNotConnected();
-        await EnsureDurableGroupAsync(request, adoptAckWait: false, cancellationToken).ConfigureAwait(false);
+        foreach (var request in requests)
+        {
+            Subjects.ValidateSubscribe(request.Subject);
+        }
+
+        foreach (var request in requests)
+        {
+            var token = JetStreamNames.FirstToken(request.Subject);
+            var alongside = requests.Select(r => r.Subject).Where(s => JetStreamNames.FirstToken(s) == token);
+            await EnsureDurableGroupAsync(request, adoptAckWait: false, alongside, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>What a durable subscription asks of its group.</summary>
@@ -97,7 +111,7 @@ public sealed partial class NatsTransport
     }
 
     /// <summary>The stream and the consumer of a durable group, made if missing: the one place a subscription and a declaration make them.</summary>
-    private async Task<(string Stream, INatsJSConsumer Consumer)> EnsureDurableGroupAsync(DurableGroupRequest group, bool adoptAckWait, CancellationToken cancellationToken)
+    private async Task<(string Stream, INatsJSConsumer Consumer)> EnsureDurableGroupAsync(DurableGroupRequest group, bool adoptAckWait, IEnumerable<string> alongside, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(group.Group))
         {
@@ -111,10 +125,30 @@ public sealed partial class NatsTransport
 
         try
         {
-            var stream = await _streams!.EnsureStreamAsync(group.Subject, cancellationToken).ConfigureAwait(false);
-            var consumer = await EnsureConsumerAsync(group, stream, adoptAckWait, cancellationToken).ConfigureAwait(false);
-            Log.DurableReady(_logger, group.Group, group.Subject, stream, consumer.Info.Name);
-            return (stream, consumer);
+            for (var attempt = 1; ; attempt++)
+            {
+                var stream = await _streams!.EnsureStreamAsync(group.Subject, alongside, cancellationToken).ConfigureAwait(false);
+                INatsJSConsumer consumer;
+                try
+                {
+                    consumer = await EnsureConsumerAsync(group, stream, adoptAckWait, cancellationToken).ConfigureAwait(false);
+                }
+                catch (NatsJSApiException e) when (e.Error.ErrCode == FilterNotCaptured && attempt < 5)
+                {
+                    // Another process rewrote the stream's subjects from a config read before ours was added: add it again.
+                    _streams.Forget();
+                    continue;
+                }
+
+                // Once the consumer exists, a rewrite of the stream's subjects keeps its filter; until then, one may drop it.
+                if (!await _streams.CapturesAsync(stream, group.Subject, cancellationToken).ConfigureAwait(false) && attempt < 5)
+                {
+                    continue;
+                }
+
+                Log.DurableReady(_logger, group.Group, group.Subject, stream, consumer.Info.Name);
+                return (stream, consumer);
+            }
         }
         catch (NatsJSApiException e)
         {
@@ -148,7 +182,7 @@ public sealed partial class NatsTransport
             throw new ArgumentException("A durable subscription needs a queue group, which names its consumer.", nameof(request));
         }
 
-        var (stream, consumer) = await EnsureDurableGroupAsync(GroupOf(request), adoptAckWait: true, cancellationToken).ConfigureAwait(false);
+        var (stream, consumer) = await EnsureDurableGroupAsync(GroupOf(request), adoptAckWait: true, alongside: [], cancellationToken).ConfigureAwait(false);
         var subscription = new DurableSubscription(this, request, stream, consumer, _logger);
         _durables[subscription] = 0;
         subscription.Start();

@@ -51,21 +51,37 @@ internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAv
         Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    /// <summary>Finds the stream that captures a durable subscription's subject, or creates ours (limits retention, file storage).</summary>
-    public async Task<string> EnsureStreamAsync(string subject, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finds the stream that captures a durable subscription's subject, or makes ours capture it (limits retention, file
+    /// storage): one stream per first subject token, capturing the subjects durable groups follow and nothing else, so an
+    /// event no group keeps (<c>events.todo.itemsaved</c>) is a plain NATS publish, not stored. A stream made here
+    /// captures the subjects <paramref name="alongside"/> too (groups declared together), so that it need not be updated
+    /// for them: an update needs a right a role's user may lack.
+    /// </summary>
+    public async Task<string> EnsureStreamAsync(string subject, IEnumerable<string> alongside, CancellationToken cancellationToken)
     {
-        var (name, captures) = JetStreamNames.StreamFor(subject);
+        var name = JetStreamNames.StreamFor(subject);
         for (var attempt = 1; ; attempt++)
         {
-            if (await FindAsync(subject, cancellationToken).ConfigureAwait(false) is { } existing)
+            var overlapping = await FindAsync(subject, cancellationToken).ConfigureAwait(false);
+            if (overlapping is not null && await CapturesAsync(overlapping, subject, cancellationToken).ConfigureAwait(false))
             {
-                return existing;
+                return overlapping;
             }
 
             try
             {
+                if (overlapping is not null)
+                {
+                    // It keeps part of what the pattern matches (a group on events.todo.newitem, now one on events.todo.*):
+                    // streams may not overlap, so that one takes the pattern.
+                    await CaptureAsync(overlapping, subject, cancellationToken).ConfigureAwait(false);
+                    Forget();
+                    continue;
+                }
+
                 await jetStream.CreateStreamAsync(
-                    new StreamConfig(name, captures)
+                    new StreamConfig(name, Captured([subject, .. alongside]))
                     {
                         // Kept for MaxAge whoever acknowledged it: under interest retention a server restarted
                         // mid-burst acknowledges, then drops, what arrives before it has loaded the consumers.
@@ -79,21 +95,59 @@ internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAv
                 Forget();
                 return name;
             }
-            catch (NatsJSApiException e) when (e.Error.ErrCode == NameInUse && attempt < 3)
+            catch (NatsJSApiException e) when (e.Error.ErrCode == NameInUse && attempt < 5)
             {
-                // A stream of that name captures other subjects (a first token differing only in case): ours join them.
-                var stream = await jetStream.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
-                var config = stream.Info.Config;
-                config.Subjects = [.. (config.Subjects ?? []).Union(captures)];
-                await jetStream.UpdateStreamAsync(config, cancellationToken).ConfigureAwait(false);
+                // Our stream keeps other groups' subjects: add this one, then look again (another process
+                // adding its own subject at the same moment may have written over ours).
+                await CaptureAsync(name, subject, cancellationToken).ConfigureAwait(false);
                 Forget();
-                return name;
             }
-            catch (NatsJSApiException e) when (e.Error.ErrCode == SubjectsOverlap && attempt < 3)
+            catch (NatsJSApiException e) when (e.Error.ErrCode == SubjectsOverlap && attempt < 5)
             {
                 // Another stream that captures some of these subjects appeared meanwhile: look again.
             }
         }
+    }
+
+    /// <summary>True when the stream's subjects take every subject <paramref name="subject"/> matches.</summary>
+    public async Task<bool> CapturesAsync(string stream, string subject, CancellationToken cancellationToken)
+    {
+        var info = await jetStream.GetStreamAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (info.Info.Config.Subjects ?? []).Any(captured => Subjects.Covers(captured, subject));
+    }
+
+    /// <summary>
+    /// Adds <paramref name="subject"/> to the stream's subjects. Every consumer's filter stays captured whatever the
+    /// stream's config said when read (JetStream has no compare-and-set on a stream's configuration).
+    /// </summary>
+    private async Task CaptureAsync(string name, string subject, CancellationToken cancellationToken)
+    {
+        var stream = await jetStream.GetStreamAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var wanted = new List<string>(stream.Info.Config.Subjects ?? []) { subject };
+        await foreach (var consumer in stream.ListConsumersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (consumer.Info.Config.FilterSubject is { Length: > 0 } filter)
+            {
+                wanted.Add(filter);
+            }
+        }
+
+        var config = stream.Info.Config;
+        config.Subjects = Captured(wanted);
+        await jetStream.UpdateStreamAsync(config, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The subjects a stream lists to capture <paramref name="wanted"/>: a stream's subjects may not overlap, so a pattern
+    /// replaces the subjects it covers, and subjects that overlap without one covering the other give way to their whole first tokens.
+    /// </summary>
+    private static List<string> Captured(IEnumerable<string> wanted)
+    {
+        var distinct = wanted.Distinct(StringComparer.Ordinal).ToList();
+        var captured = distinct.Where(s => !distinct.Any(other => other != s && Subjects.Covers(other, s))).ToList();
+        return captured.Any(a => captured.Any(b => a != b && Subjects.Overlap(a, b)))
+            ? [.. captured.Select(JetStreamNames.FirstToken).Distinct(StringComparer.Ordinal).SelectMany(token => new[] { token, token + ".>" })]
+            : captured;
     }
 
     private async ValueTask<string?> LookUpAsync(string subject, Entry? stale, CancellationToken cancellationToken)

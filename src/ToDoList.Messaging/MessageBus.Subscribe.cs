@@ -68,11 +68,19 @@ public sealed partial class MessageBus
     /// queues. Idempotent; a group bound to another subject is refused with a <see cref="TransportException"/>.
     /// <paramref name="ackWait"/> is the one the group's members will subscribe with (default that of <see cref="SubscribeOptions"/>).
     /// </summary>
-    public ValueTask DeclareDurableGroupAsync(string subject, string group, TimeSpan? ackWait = null, CancellationToken cancellationToken = default)
+    public ValueTask DeclareDurableGroupAsync(string subject, string group, TimeSpan? ackWait = null, CancellationToken cancellationToken = default) =>
+        DeclareDurableGroupsAsync([new DurableGroupRequest(subject, group, ackWait ?? DefaultAckWait)], cancellationToken);
+
+    /// <summary>Declares several durable groups at once, as a process declares its whole topology at start (see <see cref="ITransport.DeclareDurableGroupsAsync"/>).</summary>
+    public ValueTask DeclareDurableGroupsAsync(IReadOnlyList<DurableGroupRequest> groups, CancellationToken cancellationToken = default)
     {
-        Subjects.ValidateSubscribe(subject);
-        ArgumentException.ThrowIfNullOrWhiteSpace(group);
-        return Transport.DeclareDurableGroupAsync(new DurableGroupRequest(subject, group, ackWait ?? DefaultAckWait), cancellationToken);
+        foreach (var group in groups)
+        {
+            Subjects.ValidateSubscribe(group.Subject);
+            ArgumentException.ThrowIfNullOrWhiteSpace(group.Group);
+        }
+
+        return Transport.DeclareDurableGroupsAsync(groups, cancellationToken);
     }
 
     /// <summary>Subscribes a handler of JSON messages of type <typeparamref name="T"/>; data that is not one is a poison message.</summary>

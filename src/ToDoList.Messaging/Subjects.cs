@@ -66,6 +66,46 @@ public static class Subjects
         }
     }
 
+    /// <summary>True when every subject <paramref name="other"/> matches is matched by <paramref name="pattern"/> too.</summary>
+    public static bool Covers(string pattern, string other)
+    {
+        string[] p = pattern.Split('.'), o = other.Split('.');
+        for (var i = 0; i < p.Length; i++)
+        {
+            if (p[i] is ">")
+            {
+                return o.Length > i;
+            }
+
+            if (i >= o.Length || o[i] is ">" || (p[i] is not "*" && (o[i] is "*" || p[i] != o[i])))
+            {
+                return false;
+            }
+        }
+
+        return p.Length == o.Length;
+    }
+
+    /// <summary>True when some subject matches both patterns.</summary>
+    public static bool Overlap(string a, string b)
+    {
+        string[] x = a.Split('.'), y = b.Split('.');
+        for (var i = 0; i < Math.Min(x.Length, y.Length); i++)
+        {
+            if (x[i] is ">" || y[i] is ">")
+            {
+                return true;
+            }
+
+            if (x[i] is not "*" && y[i] is not "*" && x[i] != y[i])
+            {
+                return false;
+            }
+        }
+
+        return x.Length == y.Length;
+    }
+
     private static void Validate(string subject, bool allowWildcards)
     {
         if (Check(subject, allowWildcards) is { } problem)

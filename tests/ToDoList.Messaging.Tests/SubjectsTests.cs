@@ -29,6 +29,35 @@ public sealed class SubjectsTests
     public void Pattern_does_not_match(string pattern, string subject) => Assert.False(Subjects.Matches(pattern, subject));
 
     [Theory]
+    [InlineData("events.>", "events.todo.newitem", true)]
+    [InlineData("events.>", "events.*.newitem", true)]
+    [InlineData("events.>", "events.todo.>", true)]
+    [InlineData("events.*.newitem", "events.todo.newitem", true)]
+    [InlineData("events.todo.newitem", "events.todo.newitem", true)]
+    [InlineData("events.todo.newitem", "events.todo.*", false)]
+    [InlineData("events.*", "events.todo.newitem", false)]
+    [InlineData("events.>", "events", false)]
+    [InlineData("events.todo.*", "events.todo.>", false)]
+    [InlineData("events.todo.*", "events.*.newitem", false)]
+    public void Pattern_covers_another_when_it_matches_all_it_matches(string pattern, string other, bool covers) =>
+        Assert.Equal(covers, Subjects.Covers(pattern, other));
+
+    [Theory]
+    [InlineData("events.todo.*", "events.*.newitem", true)]
+    [InlineData("events.>", "events.todo", true)]
+    [InlineData("events.todo.newitem", "events.todo.newitem", true)]
+    [InlineData("*.todo", "events.*", true)]
+    [InlineData("events.todo.newitem", "events.todo.itemsaved", false)]
+    [InlineData("events.>", "events", false)]
+    [InlineData("events.*", "events.todo.newitem", false)]
+    [InlineData("events.todo.*", "commands.>", false)]
+    public void Patterns_overlap_when_a_subject_matches_both(string a, string b, bool overlap)
+    {
+        Assert.Equal(overlap, Subjects.Overlap(a, b));
+        Assert.Equal(overlap, Subjects.Overlap(b, a));
+    }
+
+    [Theory]
     [InlineData("events.todo.newitem")]
     [InlineData("a")]
     [InlineData("deadletter.events.todo.newitem")]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ToDoList.Messaging.Transport;
 
 namespace ToDoList.Messaging.Hosting;
 
@@ -23,9 +24,11 @@ internal sealed partial class MessagingHostedService(
         LogConnected(logger, bus.Transport.Name, TransportUrl.Redact(bus.Options.Url));
 
         // Before anything is published or consumed here: whichever process of the system starts first, the groups keep messages from now on.
-        foreach (var group in DurableGroups())
+        // All at once: a transport that keeps several groups in one store makes it with all of them, and never changes it after.
+        var groups = DurableGroups().ToList();
+        await bus.DeclareDurableGroupsAsync(groups, cancellationToken).ConfigureAwait(false);
+        foreach (var group in groups)
         {
-            await bus.DeclareDurableGroupAsync(group.Subject, group.Group, group.AckWait, cancellationToken).ConfigureAwait(false);
             LogDeclared(logger, group.Group, group.Subject);
         }
 
@@ -50,10 +53,10 @@ internal sealed partial class MessagingHostedService(
     }
 
     /// <summary>A durable handler's group with its own ack wait first, so that a group made here gets its members' setting.</summary>
-    private IEnumerable<DurableGroupRegistration> DurableGroups() => registrations
+    private IEnumerable<DurableGroupRequest> DurableGroups() => registrations
         .Where(r => r.Options.Durable && !string.IsNullOrWhiteSpace(r.Options.QueueGroup))
-        .Select(r => new DurableGroupRegistration(r.Subject, r.Options.QueueGroup!, r.Options.AckWait))
-        .Concat(durableGroups)
+        .Select(r => new DurableGroupRequest(r.Subject, r.Options.QueueGroup!, r.Options.AckWait))
+        .Concat(durableGroups.Select(g => new DurableGroupRequest(g.Subject, g.Group, g.AckWait)))
         .DistinctBy(g => (g.Subject, g.Group));
 
     [LoggerMessage(10, LogLevel.Information, "Message queue {Transport} connected at {Url}")]

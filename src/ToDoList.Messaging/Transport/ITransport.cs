@@ -31,6 +31,19 @@ public interface ITransport : IAsyncDisposable
     /// another subject is refused with a <see cref="TransportException"/>, as at subscribe.
     /// </summary>
     ValueTask DeclareDurableGroupAsync(DurableGroupRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Declares several groups, as a process declares its whole topology at start. A transport that keeps several groups
+    /// in one store (NATS: a stream per first subject token) makes it for all of them at once, so it is never changed
+    /// afterwards (a change needs a right an application's user may lack); the others declare them one by one.
+    /// </summary>
+    async ValueTask DeclareDurableGroupsAsync(IReadOnlyList<DurableGroupRequest> requests, CancellationToken cancellationToken)
+    {
+        foreach (var request in requests)
+        {
+            await DeclareDurableGroupAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>What a subscription asks of the transport.</summary>

@@ -107,7 +107,7 @@ public sealed class NatsDeclaredGroupTests
         await web.DeclareDurableGroupAsync(subject, group);
 
         await using var raw = new NatsConnection(new NatsOpts { Url = server.Url });
-        var consumer = await new NatsJSContext(raw).GetConsumerAsync(JetStreamNames.StreamFor(subject).Name, JetStreamNames.ConsumerFor(group));
+        var consumer = await new NatsJSContext(raw).GetConsumerAsync(JetStreamNames.StreamFor(subject), JetStreamNames.ConsumerFor(group));
         Assert.Equal(ackWait, consumer.Info.Config.AckWait);
         Assert.Equal(subject, consumer.Info.Config.FilterSubject);
     }

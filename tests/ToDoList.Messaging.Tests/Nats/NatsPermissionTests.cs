@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 using ToDoList.Messaging.Nats;
+using ToDoList.Messaging.Transport;
 using ToDoList.TestSupport;
 
 namespace ToDoList.Messaging.Tests.Nats;
@@ -14,11 +17,19 @@ public sealed class NatsPermissionTests
 {
     private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(20);
 
-    // 'limited' may use JetStream and publish events.>, not deadletter.>; 'owner' may do anything.
+    // 'limited' may use JetStream and publish events.>, not deadletter.>; 'declarer' may make streams and consumers as
+    // the app's roles may (deploy/permissions), not update a stream; 'owner' may do anything.
     private const string Users = """
         authorization {
           users = [
             { user: owner, password: owner-pw }
+            {
+              user: declarer, password: declarer-pw
+              permissions: {
+                publish: { allow: ["$JS.API.STREAM.NAMES", "$JS.API.STREAM.CREATE.*", "$JS.API.STREAM.INFO.*", "$JS.API.CONSUMER.CREATE.>", "$JS.API.CONSUMER.INFO.>"] }
+                subscribe: { allow: ["_INBOX.>", "$JS.EVENT.ADVISORY.STREAM.>"] }
+              }
+            }
             {
               user: limited, password: limited-pw
               permissions: {
@@ -69,6 +80,23 @@ public sealed class NatsPermissionTests
         await Wait.For(logs.When(e => e.Level == LogLevel.Error && e.Message.Contains("Permissions Violation for Publish to \"admin.x\"", StringComparison.Ordinal)), "the refused publish to be logged");
         await Wait.For(logs.When(e => e.Level == LogLevel.Error && e.Message.Contains("Permissions Violation for Subscription to \"events.secret\"", StringComparison.Ordinal)), "the refused subscription to be logged");
         Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("limited-pw", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Groups_declared_together_share_a_stream_made_at_once_so_declaring_needs_no_stream_update()
+    {
+        await using var server = await NatsServer.StartAsync(Users);
+        await using var declarer = await ConnectAsync($"nats://declarer:declarer-pw@127.0.0.1:{server.Port}");
+        DurableGroupRequest[] topology = [new("jobs.complete", "completers", AckTimeout), new("jobs.delete", "deleters", AckTimeout), new("other.>", "others", AckTimeout)];
+
+        await declarer.DeclareDurableGroupsAsync(topology);
+        await declarer.DeclareDurableGroupsAsync(topology); // as every other process of the system does at its start
+
+        await using var raw = new NatsConnection(new NatsOpts { Url = $"nats://owner:owner-pw@127.0.0.1:{server.Port}" });
+        var jetStream = new NatsJSContext(raw);
+        Assert.Equal(["jobs.complete", "jobs.delete"], (await jetStream.GetStreamAsync("JOBS")).Info.Config.Subjects);
+        Assert.Equal(["other.>"], (await jetStream.GetStreamAsync("OTHER")).Info.Config.Subjects);
+        Assert.Equal("jobs.delete", (await jetStream.GetConsumerAsync("JOBS", "deleters")).Info.Config.FilterSubject);
     }
 
     private static Task<MessageBus> ConnectAsync(string url, ILoggerFactory? logs = null, NatsTransportOptions? options = null) =>

@@ -281,6 +281,45 @@ public sealed class NatsTransportTests
     }
 
     [Fact]
+    public async Task Stream_keeps_the_subjects_durable_groups_follow_and_nothing_else()
+    {
+        var server = await NatsServer.GetSharedAsync();
+        await using var bus = await ConnectAsync(server.Url);
+        await bus.DeclareDurableGroupAsync(Subject("events.newitem"), Group("savers"));
+        await bus.DeclareDurableGroupAsync(Subject("deleted"), Group("deleters"));
+        await PublishTextAsync(bus, Subject("events.newitem"), "kept");
+        await PublishTextAsync(bus, Subject("events.saved"), "not kept");
+
+        await using var raw = new NatsConnection(new NatsOpts { Url = server.Url });
+        var stream = await new NatsJSContext(raw).GetStreamAsync(StreamOf(Subject("events.newitem")));
+        Assert.Equal([Subject("events.newitem"), Subject("deleted")], stream.Info.Config.Subjects);
+        Assert.Equal(1, stream.Info.State.Messages);
+    }
+
+    [Theory]
+    [InlineData("events.newitem", "events.*", "events.*")]
+    [InlineData("events.*", "*.newitem", "")]
+    public async Task Groups_on_subjects_that_overlap_share_one_stream_and_each_gets_every_message(string first, string second, string captured)
+    {
+        var server = await NatsServer.GetSharedAsync();
+        await using var publisher = await ConnectAsync(server.Url);
+        await using var consumer = await ConnectAsync(server.Url);
+        var one = new Recorder();
+        var other = new Recorder();
+        await consumer.SubscribeAsync(Subject(first), one.Handler, Durable(Group("one")));
+        await consumer.SubscribeAsync(Subject(second), other.Handler, Durable(Group("other")));
+        await PublishTextAsync(publisher, Subject("events.newitem"), "to both");
+
+        await one.WaitForTextAsync("to both");
+        await other.WaitForTextAsync("to both");
+
+        // A pattern replaces the subjects it covers; patterns that overlap otherwise make the stream take the whole first token.
+        await using var raw = new NatsConnection(new NatsOpts { Url = server.Url });
+        var stream = await new NatsJSContext(raw).GetStreamAsync(StreamOf(Subject("events.newitem")));
+        Assert.Equal(captured.Length > 0 ? [Subject(captured)] : [_prefix, _prefix + ".>"], stream.Info.Config.Subjects);
+    }
+
+    [Fact]
     public async Task Durable_member_that_stops_hands_what_it_had_pulled_to_the_others_at_once()
     {
         var server = await NatsServer.GetSharedAsync();
@@ -404,7 +443,7 @@ public sealed class NatsTransportTests
 
     private string Group(string name) => $"{_prefix}-{name}";
 
-    private static string StreamOf(string subject) => JetStreamNames.StreamFor(subject).Name;
+    private static string StreamOf(string subject) => JetStreamNames.StreamFor(subject);
 
     private static SubscribeOptions Durable(string group) => new() { QueueGroup = group, Durable = true, Retry = FastRetry };
 
