@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -180,22 +181,30 @@ public static class TodoApi
     }
 
     /// <summary>The body, or null when it is longer than <see cref="MaxBodyBytes"/> (chunked bodies have no Content-Length to check first).</summary>
+    /// <summary>The whole body, or null past <see cref="MaxBodyBytes"/>: read from the server's own buffers, copied once.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        var reader = request.BodyReader;
+        while (true)
         {
-            if (buffer.Length + read > MaxBodyBytes)
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (buffer.Length > MaxBodyBytes)
             {
+                reader.AdvanceTo(buffer.End);
                 return null;
             }
 
-            buffer.Write(chunk, 0, read);
-        }
+            if (result.IsCompleted)
+            {
+                var body = buffer.ToArray();
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
 
-        return buffer.ToArray();
+            // Nothing consumed, everything seen: the next read returns once more has arrived.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
     }
 
     private static IResult Accepted(string eventId) =>
