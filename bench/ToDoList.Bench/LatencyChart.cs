@@ -49,7 +49,13 @@ internal static class LatencyChart
         var legendY = Top + 10;
         foreach (var (design, color) in Series)
         {
-            var line = points.Where(p => p.Design == design).OrderBy(p => p.Clients).ToList();
+            // A design that answered nothing within a point has no latency there: said at the top, not drawn as zero.
+            foreach (var silent in points.Where(p => p.Design == design && p.PerSecond == 0))
+            {
+                svg.AppendLine(Invariant($"""<text x="{X(silent.Clients) - 7:F1}" y="{Top - 6}" fill="{color}" font-size="11" text-anchor="end">{design}: no answer within the point</text>"""));
+            }
+
+            var line = points.Where(p => p.Design == design && p.PerSecond > 0).OrderBy(p => p.Clients).ToList();
             if (line.Count == 0)
             {
                 continue;

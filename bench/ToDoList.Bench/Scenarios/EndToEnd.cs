@@ -27,9 +27,8 @@ internal static class EndToEnd
     /// <summary>
     /// One measurement. <paramref name="CpuPerItem"/>: the servers' CPU time per stored item (load and drain; the
     /// broker's and the database's not counted), <paramref name="CpuSplit"/> the same per server process;
-    /// <paramref name="LoadCpuPerRequest"/>: the bench's own (the load generator) per request.
     /// </summary>
-    internal sealed record Point(string Design, int Clients, HttpLoadResult Load, long Stored, double DrainedPerSecond, TimeSpan CpuPerItem, string CpuSplit, TimeSpan LoadCpuPerRequest);
+    internal sealed record Point(string Design, int Clients, HttpLoadResult Load, long Stored, double DrainedPerSecond, TimeSpan CpuPerItem, string CpuSplit);
 
     /// <summary>At least 2 s a point: a closed loop needs a moment to settle.</summary>
     public static TimeSpan PointDuration(BenchOptions options) => options.Duration < TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : options.Duration;
@@ -59,7 +58,7 @@ internal static class EndToEnd
                         var point = await MeasureAsync(design, clients, duration);
                         Console.WriteLine($"  round {round}, {design.Name}, {clients} clients: {point.Load.Summary}"
                             + (design.Queued ? $"; stored {point.Stored:N0} of {point.Load.Succeeded:N0} accepted, drained {point.DrainedPerSecond:N0} rows/s" : "")
-                            + $"; server CPU µs per item: {point.CpuSplit}; load generator {point.LoadCpuPerRequest.TotalMicroseconds:N0} µs CPU per request");
+                            + $"; server CPU µs per item: {point.CpuSplit}; load generator {point.Load.GeneratorCpuPerRequest.TotalMicroseconds:N0} µs CPU per request");
                         points.Add(point);
                     }
                 }
@@ -150,10 +149,8 @@ internal static class EndToEnd
     {
         var before = await design.CountRows();
         var cpuBefore = design.Servers.Select(s => s.CpuTime()).ToList();
-        var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var load = await HttpLoad.PostAsync(design.Post, Body, clients, duration, RequestTimeout);
-        var benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
         var stored = await design.CountRows() - before;
         var lastRowAt = clock.Elapsed;
         while (design.Queued && stored < load.Succeeded && clock.Elapsed - lastRowAt < TimeSpan.FromSeconds(3) && clock.Elapsed < TimeSpan.FromMinutes(2))
@@ -174,8 +171,7 @@ internal static class EndToEnd
         var cpu = design.Servers.Select((s, i) => s.CpuTime() - cpuBefore[i]).ToList();
         TimeSpan PerItem(TimeSpan time) => stored == 0 ? TimeSpan.Zero : time / stored;
         var split = string.Join(" + ", design.Servers.Select((s, i) => $"{s.Name} {PerItem(cpu[i]).TotalMicroseconds:N0}"));
-        return new Point(design.Name, clients, load, stored, stored / lastRowAt.TotalSeconds, PerItem(cpu.Aggregate(TimeSpan.Zero, (a, b) => a + b)), split,
-            load.Attempts == 0 ? TimeSpan.Zero : benchCpu / load.Attempts);
+        return new Point(design.Name, clients, load, stored, stored / lastRowAt.TotalSeconds, PerItem(cpu.Aggregate(TimeSpan.Zero, (a, b) => a + b)), split);
     }
 
     public static async Task<long> CountAsync(NpgsqlDataSource db, string table)
@@ -190,9 +186,9 @@ internal static class EndToEnd
     private static List<Median> Medians(List<Point> points) =>
         [.. points.GroupBy(p => (p.Design, p.Clients)).Select(g => new Median(g.Key.Design, g.Key.Clients,
             Compare.Median(g.Select(p => p.Load.SucceededPerSecond)),
-            Compare.Median(g.Select(p => p.Load.Latency.PercentileMs(0.50))),
-            Compare.Median(g.Select(p => p.Load.Latency.PercentileMs(0.99))),
-            Compare.Median(g.Select(p => p.Load.Latency.PercentileMs(0.999))),
+            Compare.Median(g.Select(p => p.Load.P50Ms)),
+            Compare.Median(g.Select(p => p.Load.P99Ms)),
+            Compare.Median(g.Select(p => p.Load.P999Ms)),
             Compare.Median(g.Select(p => p.Load.ErrorPercent)),
             (long)Compare.Median(g.Select(p => (double)p.Load.Errors)),
             (long)Compare.Median(g.Select(p => (double)p.Load.Succeeded)),
