@@ -1,5 +1,6 @@
 using ToDoList.Hosting;
 using ToDoList.Messaging.Hosting;
+using ToDoList.Messaging.Transport;
 
 namespace ToDoList.Tests;
 
@@ -22,7 +23,7 @@ public sealed class TopologyTests
         try
         {
             var topology = TodoTopology.All.Select(g => (g.Subject, g.Name)).ToHashSet();
-            var declared = host.Services.GetServices<DurableGroupRegistration>().Select(g => (g.Subject, g.Group)).ToHashSet();
+            var declared = host.Services.GetServices<DurableGroupRequest>().Select(g => (g.Subject, g.Group)).ToHashSet();
             Assert.Equal(topology.Order(), declared.Order());
 
             var joined = host.Services.GetServices<HandlerRegistration>().Where(r => r.Options.Durable).Select(r => (r.Subject, r.Options.QueueGroup!));

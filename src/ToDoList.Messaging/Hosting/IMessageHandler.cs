@@ -25,11 +25,5 @@ public interface IBatchMessageHandler<TMessage>
 /// </summary>
 public sealed record HandlerRegistration(string Subject, SubscribeOptions Options, Func<IServiceProvider, MessageHandler> CreateHandler, Func<IServiceProvider, BatchHandler>? CreateBatchHandler = null);
 
-/// <summary>
-/// A durable group the host declares at start, before it opens any subscription, so that it keeps messages
-/// published before any of its members ever ran. Register with <see cref="MessagingServiceCollectionExtensions.AddDurableGroup"/>.
-/// </summary>
-public sealed record DurableGroupRegistration(string Subject, string Group, TimeSpan AckWait);
-
 /// <summary>How a URL scheme becomes a transport.</summary>
 public sealed record TransportRegistration(string Scheme, Func<TransportUrl, IServiceProvider, Transport.ITransport> Create);

@@ -12,7 +12,7 @@ namespace ToDoList.Messaging.Hosting;
 internal sealed partial class MessagingHostedService(
     MessageBus bus,
     IEnumerable<HandlerRegistration> registrations,
-    IEnumerable<DurableGroupRegistration> durableGroups,
+    IEnumerable<DurableGroupRequest> durableGroups,
     IServiceProvider services,
     ILogger<MessagingHostedService> logger) : IHostedService
 {
@@ -56,7 +56,7 @@ internal sealed partial class MessagingHostedService(
     private IEnumerable<DurableGroupRequest> DurableGroups() => registrations
         .Where(r => r.Options.Durable && !string.IsNullOrWhiteSpace(r.Options.QueueGroup))
         .Select(r => new DurableGroupRequest(r.Subject, r.Options.QueueGroup!, r.Options.AckWait))
-        .Concat(durableGroups.Select(g => new DurableGroupRequest(g.Subject, g.Group, g.AckWait)))
+        .Concat(durableGroups)
         .DistinctBy(g => (g.Subject, g.Group));
 
     [LoggerMessage(10, LogLevel.Information, "Message queue {Transport} connected at {Url}")]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ToDoList.Messaging.DeadLetters;
 using ToDoList.Messaging.Diagnostics;
 using ToDoList.Messaging.Embedded;
+using ToDoList.Messaging.Transport;
 
 namespace ToDoList.Messaging.Hosting;
 
@@ -47,7 +48,7 @@ public static class MessagingServiceCollectionExtensions
     {
         Subjects.ValidateSubscribe(subject);
         ArgumentException.ThrowIfNullOrWhiteSpace(group);
-        return services.AddSingleton(new DurableGroupRegistration(subject, group, ackWait ?? new SubscribeOptions().AckWait));
+        return services.AddSingleton(new DurableGroupRequest(subject, group, ackWait ?? new SubscribeOptions().AckWait));
     }
 
     /// <summary>
