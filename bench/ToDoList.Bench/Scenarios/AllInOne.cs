@@ -7,8 +7,8 @@ namespace ToDoList.Bench.Scenarios;
 /// <summary>
 /// <c>all-in-one</c>: the app with nothing installed. Ours: the published <c>todo</c> with no role (the embedded queue
 /// and SQLite in a fresh temp folder, its working folder; both listeners on free loopback ports; logs at Warning, the
-/// per-client rate limit off). Measured: ready time (start → <c>/healthz</c> 200), idle RSS a second later, then
-/// <c>POST /todo</c> from 64 closed-loop clients for the duration: items/s accepted and stored (rows in its SQLite
+/// per-client rate limit off). Measured: ready time (start → <c>/healthz</c> 200), idle RSS a second later, then, after
+/// a warm-up load (<see cref="EndToEnd.WarmAsync"/>), <c>POST /todo</c> from 64 closed-loop clients for the duration: items/s accepted and stored (rows in its SQLite
 /// file once drained), p99, RSS after the load and at peak (VmHWM). Baseline: the synchronous design on SQLite
 /// (<see cref="BaselineServers"/>: the API inserts the row itself, WAL), the same load.
 /// Targets: ready ≤ 2 s, idle RSS ≤ 150 MB, ≥ 20k items/s.
@@ -69,6 +69,7 @@ internal static class AllInOne
 
             var database = $"Data Source={Path.Combine(folder, "todo.db")}";
             var design = new EndToEnd.Design("ours", new Uri($"http://127.0.0.1:{api}/todo"), () => Task.FromResult(CountSqliteRows(database, "\"ToDoItems\"")), Queued: true, [todo]);
+            await EndToEnd.WarmAsync(design, Clients);
             var point = await EndToEnd.MeasureAsync(design, Clients, duration);
             var loaded = Rss.Of(todo.Id);
             return new Run(ready, idle, loaded.ResidentMb, loaded.PeakMb, point);
@@ -87,6 +88,7 @@ internal static class AllInOne
         try
         {
             var design = await EndToEnd.StartSyncAsync("sqlite", $"Data Source={Path.Combine(folder, "items.db")}", started);
+            await EndToEnd.WarmAsync(design, Clients);
             return await EndToEnd.MeasureAsync(design, Clients, duration);
         }
         finally

@@ -12,7 +12,8 @@ namespace ToDoList.Bench.Scenarios;
 /// their own (<see cref="BaselineServers"/>): the seed's design (a new NATS connection per request, NATS core, a save
 /// handler inserting one row per message) and the synchronous design (the API inserts the row itself, 201).
 /// Measured per point: 2xx/s, errors, p50/p99/p999 of the POST; for the queue designs the rows stored (after the
-/// backlog drains, with a deadline) and the drained rows/s. Draws the latencies into docs/benchmarks-e2e.svg.
+/// backlog drains, with a deadline) and the drained rows/s, after a warm-up load of each design. Draws the latencies
+/// into docs/benchmarks-e2e.svg.
 /// </summary>
 internal static class EndToEnd
 {
@@ -29,6 +30,12 @@ internal static class EndToEnd
     /// broker's and the database's not counted), <paramref name="CpuSplit"/> the same per server process;
     /// </summary>
     internal sealed record Point(string Design, int Clients, HttpLoadResult Load, long Stored, double DrainedPerSecond, TimeSpan CpuPerItem, string CpuSplit);
+
+    /// <summary>
+    /// Load before the first point, not counted: a process's first seconds run code the JIT has not optimised yet (the
+    /// all-in-one took ~9k items/s over its first 3 s of load and ~14k from its tenth), which a sustained load does not see.
+    /// </summary>
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(10);
 
     /// <summary>At least 2 s a point: a closed loop needs a moment to settle.</summary>
     public static TimeSpan PointDuration(BenchOptions options) => options.Duration < TimeSpan.FromSeconds(2) ? TimeSpan.FromSeconds(2) : options.Duration;
@@ -48,6 +55,11 @@ internal static class EndToEnd
                 await StartSeedAsync(natsUrl, postgres, started),
                 await StartSyncAsync("postgres", postgres.ConnectionString(await postgres.CreateDatabaseAsync("e2esync")), started),
             ];
+            foreach (var design in designs)
+            {
+                await WarmAsync(design, ClientCounts[1]);
+            }
+
             var points = new List<Point>();
             for (var round = 1; round <= options.Rounds; round++)
             {
@@ -142,6 +154,13 @@ internal static class EndToEnd
         }
 
         return new Design("synchronous", new Uri($"http://127.0.0.1:{port}/todo"), count, Queued: false, [api]);
+    }
+
+    /// <summary>Loads <paramref name="design"/> for <see cref="WarmUp"/>, shown and not counted.</summary>
+    public static async Task WarmAsync(Design design, int clients)
+    {
+        var point = await MeasureAsync(design, clients, WarmUp);
+        Console.WriteLine($"  warm-up, {design.Name}, {clients} clients, {WarmUp.TotalSeconds:0} s (not counted): {point.Load.Summary}");
     }
 
     /// <summary>One point: the load, then (queue designs) the wait until every accepted item is stored, or no row came for 3 s, or 2 minutes.</summary>
