@@ -11,6 +11,13 @@ public sealed partial class NatsTransport
     private const int ConsumerNotFound = 10014;
     private const int FilterNotCaptured = 10093;
 
+    /// <summary>
+    /// Deliveries a group's members may hold unacknowledged together (the server's default is 1,000). Room for several
+    /// members' prefetch: with less, a member whose batch waits a moment for more (<see cref="SubscribeOptions.BatchWait"/>)
+    /// left the server waiting for acknowledgements, and a backlog drained a fifth slower.
+    /// </summary>
+    private const int MaxAckPending = 8192;
+
     public async ValueTask<ITransportSubscription> SubscribeAsync(SubscriptionRequest request, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -45,7 +52,8 @@ public sealed partial class NatsTransport
 
     /// <summary>
     /// Makes the durable group's consumer, or finds it: a pull consumer that members share, acknowledged one by one.
-    /// A member (<paramref name="adoptAckWait"/>) sets the consumer's ack wait to its own; a declaration leaves an existing consumer as it is.
+    /// A member (<paramref name="adoptAckWait"/>) sets the consumer's ack wait to its own (and an older consumer's
+    /// <see cref="MaxAckPending"/> to ours); a declaration leaves an existing consumer as it is.
     /// </summary>
     internal async Task<INatsJSConsumer> EnsureConsumerAsync(DurableGroupRequest group, string stream, bool adoptAckWait, CancellationToken cancellationToken)
     {
@@ -69,12 +77,13 @@ public sealed partial class NatsTransport
                     throw new TransportException($"The durable group '{group.Group}' is bound to '{config.FilterSubject}', not '{group.Subject}' (consumer {name} of stream {stream}).");
                 }
 
-                if (!adoptAckWait || config.AckWait == group.AckWait)
+                if (!adoptAckWait || (config.AckWait == group.AckWait && config.MaxAckPending >= MaxAckPending))
                 {
                     return existing;
                 }
 
                 config.AckWait = group.AckWait;
+                config.MaxAckPending = Math.Max(config.MaxAckPending, MaxAckPending);
                 return await _jetStream!.CreateOrUpdateConsumerAsync(stream, config, cancellationToken).ConfigureAwait(false);
             }
 
@@ -89,6 +98,7 @@ public sealed partial class NatsTransport
                         AckWait = group.AckWait,
                         // The bus counts tries and moves a message to the dead letters itself.
                         MaxDeliver = -1,
+                        MaxAckPending = MaxAckPending,
                         // A new group starts with what is published from now on, as on every transport.
                         DeliverPolicy = ConsumerConfigDeliverPolicy.New,
                         ReplayPolicy = ConsumerConfigReplayPolicy.Instant,

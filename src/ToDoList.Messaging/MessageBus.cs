@@ -49,6 +49,18 @@ public sealed partial class MessageBus : IAsyncDisposable
 
     public ValueTask ConnectAsync(CancellationToken cancellationToken = default) => Transport.ConnectAsync(cancellationToken);
 
+    /// <summary>Waits <paramref name="delay"/> on the bus's clock; cancelling ends the wait early, without an exception.</summary>
+    internal async Task PauseAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>
     /// What the broker sees now: connections, subscribers per subject, durable groups with their lag. Also what the
     /// <c>messaging.consumer.lag</c> gauge reports until the next call.

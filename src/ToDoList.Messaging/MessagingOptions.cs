@@ -96,6 +96,13 @@ public sealed record SubscribeOptions
     /// <summary>Most messages a batch handler (<see cref="MessageBus.SubscribeBatchAsync(string, BatchHandler, SubscribeOptions?, CancellationToken)"/>) gets at once. Default 256.</summary>
     public int MaxBatch { get; init; } = 256;
 
+    /// <summary>
+    /// How long a batch handler's batch, when more than one message but not full, waits for more before it is handled.
+    /// Under a steady stream it makes fewer, larger batches (less work per message) at the cost of this much more time to
+    /// handle each; a lone message is handled at once. Default zero: what has arrived, at once.
+    /// </summary>
+    public TimeSpan BatchWait { get; init; }
+
     /// <summary>How long a durable delivery may go unacknowledged before it is delivered again. Default 30 s.</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
 

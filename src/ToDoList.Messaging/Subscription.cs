@@ -77,6 +77,16 @@ public sealed class Subscription : IAsyncDisposable
                         batch.Add(next);
                     }
 
+                    if (batch.Count > 1 && batch.Count < Options.MaxBatch && Options.BatchWait > TimeSpan.Zero)
+                    {
+                        // Messages are still coming: a moment more gathers a steady stream into fewer, larger batches.
+                        await _bus.PauseAsync(Options.BatchWait, _stopping.Token).ConfigureAwait(false);
+                        while (batch.Count < Options.MaxBatch && reader.TryRead(out var next))
+                        {
+                            batch.Add(next);
+                        }
+                    }
+
                     if (batch.Count > 0)
                     {
                         await _bus.ProcessBatchAsync(this, batch, _aborting.Token).ConfigureAwait(false);

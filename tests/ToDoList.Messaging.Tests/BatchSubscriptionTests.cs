@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using System.Threading.Channels;
 using ToDoList.Messaging.Embedded;
 
 namespace ToDoList.Messaging.Tests;
@@ -81,5 +82,71 @@ public sealed class BatchSubscriptionTests
             }
         }), "the good messages handled");
         Assert.Equal(sent.Where(t => t != "bad").Order(), handled.Order());
+    }
+
+    [Fact]
+    public async Task A_batch_still_filling_waits_BatchWait_for_more_and_a_lone_message_goes_at_once()
+    {
+        var clock = new ManualClock();
+        await using var bus = new MessageBus(new EmbeddedTransport(), timeProvider: clock);
+        var batches = Channel.CreateUnbounded<IReadOnlyList<string>>();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await bus.SubscribeBatchAsync(Subject, async (batch, _) =>
+        {
+            await batches.Writer.WriteAsync([.. batch.Select(Recorder.TextOf)]);
+            await gate.Task;
+        }, new SubscribeOptions { BatchWait = TimeSpan.FromMinutes(1) });
+
+        // A lone message: handled at once, no wait. The handler then holds the loop, so the next two arrive together.
+        await bus.PublishAsync(new Message(Subject, "a"u8.ToArray()));
+        Assert.Equal(["a"], await Wait.For(batches.Reader.ReadAsync(), "the lone message"));
+        await bus.PublishAsync(new Message(Subject, "b"u8.ToArray()));
+        await bus.PublishAsync(new Message(Subject, "c"u8.ToArray()));
+        gate.SetResult();
+
+        // Two together, the batch not full: it waits, and what comes meanwhile joins it.
+        var endWait = await Wait.For(clock.NextTimerAsync(), "the batch to wait for more");
+        await bus.PublishAsync(new Message(Subject, "d"u8.ToArray()));
+        Assert.False(batches.Reader.TryRead(out _));
+        endWait();
+        Assert.Equal(["b", "c", "d"], await Wait.For(batches.Reader.ReadAsync(), "the batch after its wait"));
+    }
+
+    /// <summary>A clock whose timers fire only when the test says so: a test sees a wait begin, and ends it.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private readonly Channel<Action> _timers = Channel.CreateUnbounded<Action>();
+
+        public ValueTask<Action> NextTimerAsync() => _timers.Reader.ReadAsync();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new Timer(() => callback(state));
+            _timers.Writer.TryWrite(timer.Fire);
+            return timer;
+        }
+
+        private sealed class Timer(Action fire) : ITimer
+        {
+            private int _done;
+
+            public void Fire()
+            {
+                if (Interlocked.Exchange(ref _done, 1) == 0)
+                {
+                    fire();
+                }
+            }
+
+            public bool Change(TimeSpan dueTime, TimeSpan period) => false;
+
+            public void Dispose() => _done = 1;
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 }

@@ -104,16 +104,19 @@ public static class TodoApp
             builder.Services.AddDurableGroup(group.Subject, group.Name, ackWait);
         }
 
+        // A steady stream is stored in fewer, larger statements: a batch still filling waits this long for more (a lone
+        // item is stored at once). At 64 clients a save took ~30 rows a statement, ~110 with it: 8 µs less CPU an item.
+        var batchWait = TimeSpan.FromMilliseconds(5);
         if (role.HasSaveHandler())
         {
-            builder.Services.AddBatchMessageHandler<SaveHandler, NewItemEvent>(TodoTopology.SaveItems.Subject, TodoTopology.SaveItems.Options with { AckWait = ackWait });
+            builder.Services.AddBatchMessageHandler<SaveHandler, NewItemEvent>(TodoTopology.SaveItems.Subject, TodoTopology.SaveItems.Options with { AckWait = ackWait, BatchWait = batchWait });
             builder.Services.AddMessageHandler<ItemCommandHandler, CompleteItemCommand>(TodoTopology.CompleteItems.Subject, TodoTopology.CompleteItems.Options with { AckWait = ackWait });
             builder.Services.AddMessageHandler<ItemCommandHandler, DeleteItemCommand>(TodoTopology.DeleteItems.Subject, TodoTopology.DeleteItems.Options with { AckWait = ackWait });
         }
 
         if (role.HasAuditHandler())
         {
-            builder.Services.AddBatchMessageHandler<AuditHandler, NewItemEvent>(TodoTopology.AuditItems.Subject, TodoTopology.AuditItems.Options with { AckWait = ackWait });
+            builder.Services.AddBatchMessageHandler<AuditHandler, NewItemEvent>(TodoTopology.AuditItems.Subject, TodoTopology.AuditItems.Options with { AckWait = ackWait, BatchWait = batchWait });
         }
 
         if (role.HasWeb())
