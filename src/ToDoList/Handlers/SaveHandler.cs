@@ -9,9 +9,9 @@ namespace ToDoList.Handlers;
 /// <summary>
 /// Queue group <c>save-handler</c>: stores each new item once (the event id is unique in the table), then announces
 /// <c>events.todo.itemsaved</c> and answers a waiting requester. It takes what has arrived together, up to
-/// <see cref="SubscribeOptions.MaxBatch"/> (waiting a moment for more while items keep coming): a backlog is stored with one statement per batch (insert what is new,
-/// skip what is stored), and acknowledged after the commit. A batch that fails (a poison item) is handed over again
-/// one item at a time.
+/// <see cref="SubscribeOptions.MaxBatch"/> (waiting a moment for more while items keep coming): a backlog is stored
+/// with one statement per batch (insert what is new, skip what is stored), and acknowledged after the commit. A batch
+/// that fails (a poison item) is handed over again one item at a time.
 /// </summary>
 public sealed partial class SaveHandler(ToDoDbContext db, IConfiguration configuration, TimeProvider time, ILogger<SaveHandler> logger)
     : IBatchMessageHandler<NewItemEvent>
