@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using ToDoList.Hosting;
@@ -124,7 +126,9 @@ internal sealed class DatabaseMigrator(IDbContextFactory<ToDoDbContext> factory,
             await ExecuteAsync(connection, "SELECT pg_advisory_lock(7400201)", cancellationToken);
             try
             {
-                // On the same open connection: the session that holds the lock.
+                // On the same open connection: the session that holds the lock. The history table first: EF Core reads it
+                // before it makes it, and logs that read's failure on a new database as an error at every first start.
+                await ExecuteAsync(connection, db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
                 await db.Database.MigrateAsync(cancellationToken);
             }
             finally
