@@ -41,7 +41,7 @@ public sealed partial class NatsTransport : ITransportInspector
                 connections.Add(new BrokerConnection(name, address, c.GetProperty("subscriptions").GetInt32(), c.GetProperty("in_msgs").GetInt64(), c.GetProperty("out_msgs").GetInt64()));
                 if (c.TryGetProperty("subscriptions_list", out var subs))
                 {
-                    foreach (var subject in subs.EnumerateArray().Select(s => s.GetString()!).Where(s => !s.StartsWith("_INBOX.", StringComparison.Ordinal)))
+                    foreach (var subject in subs.EnumerateArray().Select(s => s.GetString()!).Where(s => !s.StartsWith(Subjects.InboxPrefix, StringComparison.Ordinal)))
                     {
                         bySubject[subject] = bySubject.GetValueOrDefault(subject) + 1;
                     }

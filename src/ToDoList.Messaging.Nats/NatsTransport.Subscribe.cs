@@ -7,7 +7,6 @@ namespace ToDoList.Messaging.Nats;
 
 public sealed partial class NatsTransport
 {
-    private const string InboxPrefix = "_INBOX.";
     private const int ConsumerNotFound = 10014;
     private const int FilterNotCaptured = 10093;
 
@@ -173,7 +172,7 @@ public sealed partial class NatsTransport
     private async Task<ITransportSubscription> SubscribeCoreAsync(SubscriptionRequest request, CancellationToken cancellationToken)
     {
         // No-responders comes back only on the connection that published the request: reply inboxes live there.
-        var connection = request.Subject.StartsWith(InboxPrefix, StringComparison.Ordinal) ? _publisher! : _subscriber!;
+        var connection = request.Subject.StartsWith(Subjects.InboxPrefix, StringComparison.Ordinal) ? _publisher! : _subscriber!;
         var opts = new NatsSubOpts
         {
             ChannelOpts = new NatsSubChannelOpts { Capacity = request.Capacity, FullMode = BoundedChannelFullMode.Wait },

@@ -27,7 +27,7 @@ internal sealed class StreamDirectory(INatsJSContext jetStream, bool jetStreamAv
     public ValueTask<string?> StreamOfAsync(string subject, CancellationToken cancellationToken)
     {
         // Reply subjects are unique per request and never kept; a server without JetStream keeps nothing.
-        if (!jetStreamAvailable || subject.StartsWith("_INBOX.", StringComparison.Ordinal))
+        if (!jetStreamAvailable || subject.StartsWith(Subjects.InboxPrefix, StringComparison.Ordinal))
         {
             return ValueTask.FromResult<string?>(null);
         }

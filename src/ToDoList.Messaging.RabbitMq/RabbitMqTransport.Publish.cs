@@ -11,7 +11,9 @@ public sealed partial class RabbitMqTransport
     /// <summary>
     /// Persistent, confirmed by the broker before it returns (a durable queue holds it: accepted means
     /// kept). A request (reply subject set) is mandatory: when no queue takes it the broker returns it,
-    /// and the requester gets the no-responders status at once.
+    /// and the requester gets the no-responders status at once. A reply (to an inbox) is not confirmed:
+    /// one lost on the way is as lost as one whose requester stopped waiting, and the wait for the broker
+    /// took a third of a request's round trip.
     /// </summary>
     public async ValueTask PublishAsync(Message message, CancellationToken cancellationToken)
     {
@@ -19,9 +21,10 @@ public sealed partial class RabbitMqTransport
         var routingKey = AmqpMessages.RoutingKeyOf(message.Subject);
         var properties = AmqpMessages.ToProperties(message);
         var mandatory = message.ReplyTo is not null;
+        var confirmed = mandatory || !message.Subject.StartsWith(Subjects.InboxPrefix, StringComparison.Ordinal);
         try
         {
-            await PublishConfirmedAsync(_options.Exchange, routingKey, mandatory, properties, message.Data, cancellationToken).ConfigureAwait(false);
+            await PublishOnChannelAsync(confirmed, _options.Exchange, routingKey, mandatory, properties, message.Data, cancellationToken).ConfigureAwait(false);
         }
         catch (PublishReturnException) when (message.ReplyTo is { } replyTo)
         {
@@ -40,7 +43,7 @@ public sealed partial class RabbitMqTransport
     {
         if (delay <= TimeSpan.Zero)
         {
-            await PublishConfirmedAsync("", queue, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+            await PublishOnChannelAsync(confirmed: true, "", queue, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -71,7 +74,7 @@ public sealed partial class RabbitMqTransport
 
             try
             {
-                await PublishConfirmedAsync("", delayQueue, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+                await PublishOnChannelAsync(confirmed: true, "", delayQueue, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (PublishReturnException) when (attempt < 2)
@@ -95,9 +98,10 @@ public sealed partial class RabbitMqTransport
         return (long)Math.Round(Math.Pow(2, step / 4));
     }
 
-    private async ValueTask PublishConfirmedAsync(string exchange, string routingKey, bool mandatory, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    /// <summary>On the channel with publisher confirms (returns once the broker confirmed), or the one without (returns once sent).</summary>
+    private async ValueTask PublishOnChannelAsync(bool confirmed, string exchange, string routingKey, bool mandatory, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var channel = await PublishChannelAsync(cancellationToken).ConfigureAwait(false);
+        var channel = await PublishChannelAsync(confirmed, cancellationToken).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.PublishConfirmTimeout);
         try
@@ -106,7 +110,7 @@ public sealed partial class RabbitMqTransport
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TransportException($"RabbitMQ at {SafeUrl} did not confirm a message on '{routingKey}' within {_options.PublishConfirmTimeout}: it may or may not be kept.");
+            throw new TransportException($"RabbitMQ at {SafeUrl} did not take{(confirmed ? " and confirm" : "")} a message on '{routingKey}' within {_options.PublishConfirmTimeout}: it may or may not be kept.");
         }
         catch (PublishReturnException)
         {
@@ -122,10 +126,13 @@ public sealed partial class RabbitMqTransport
         }
     }
 
-    /// <summary>One channel with publisher confirms, shared by every publish; made again if the broker closed it.</summary>
-    private async ValueTask<IChannel> PublishChannelAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One channel with publisher confirms shared by every publish, and one without for replies; each made again if the
+    /// broker closed it.
+    /// </summary>
+    private async ValueTask<IChannel> PublishChannelAsync(bool confirmed, CancellationToken cancellationToken)
     {
-        var channel = Volatile.Read(ref _publishChannel);
+        var channel = Volatile.Read(ref PublishChannel(confirmed));
         if (channel is { IsOpen: true })
         {
             return channel;
@@ -134,7 +141,7 @@ public sealed partial class RabbitMqTransport
         await _publishChannelGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            channel = _publishChannel;
+            channel = PublishChannel(confirmed);
             if (channel is { IsOpen: true })
             {
                 return channel;
@@ -147,9 +154,9 @@ public sealed partial class RabbitMqTransport
             }
 
             channel?.Dispose();
-            var options = new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true);
+            var options = new CreateChannelOptions(publisherConfirmationsEnabled: confirmed, publisherConfirmationTrackingEnabled: confirmed);
             channel = await PublisherConnection.CreateChannelAsync(options, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _publishChannel, channel);
+            Volatile.Write(ref PublishChannel(confirmed), channel);
             return channel;
         }
         finally
@@ -157,4 +164,6 @@ public sealed partial class RabbitMqTransport
             _publishChannelGate.Release();
         }
     }
+
+    private ref IChannel? PublishChannel(bool confirmed) => ref confirmed ? ref _publishChannel : ref _replyChannel;
 }

@@ -26,6 +26,7 @@ public sealed partial class RabbitMqTransport : ITransport
     private IConnection? _publisher;
     private IConnection? _consumer;
     private IChannel? _publishChannel;
+    private IChannel? _replyChannel;
     private int _disposed;
 
     public RabbitMqTransport(TransportUrl url, RabbitMqTransportOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -123,7 +124,7 @@ public sealed partial class RabbitMqTransport : ITransport
             await subscription.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_publishChannel is { } channel)
+        foreach (var channel in new[] { _publishChannel, _replyChannel }.OfType<IChannel>())
         {
             try
             {

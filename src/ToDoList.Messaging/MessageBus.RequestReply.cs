@@ -5,7 +5,7 @@ namespace ToDoList.Messaging;
 
 public sealed partial class MessageBus
 {
-    private readonly string _inboxPrefix = "_INBOX." + Nuid.Next() + ".";
+    private readonly string _inboxPrefix = Subjects.InboxPrefix + Nuid.Next() + ".";
     private readonly ConcurrentDictionary<string, Channel<Message>> _pendingReplies = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _inboxGate = new(1, 1);
     private ITransportSubscription? _inbox;

@@ -9,6 +9,9 @@ public static class Subjects
     /// <summary>Where dead letters go: <c>deadletter.&lt;original subject&gt;</c>.</summary>
     public const string DeadLetterPrefix = "deadletter.";
 
+    /// <summary>Where replies go: a bus's requests ask for them on <c>_INBOX.&lt;bus&gt;.&lt;request&gt;</c>.</summary>
+    public const string InboxPrefix = "_INBOX.";
+
     public const int MaxLength = 256;
 
     public static string DeadLetterOf(string subject) => DeadLetterPrefix + subject;
