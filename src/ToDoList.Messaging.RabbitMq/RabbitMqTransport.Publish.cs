@@ -13,7 +13,7 @@ public sealed partial class RabbitMqTransport
     /// kept). A request (reply subject set) is mandatory: when no queue takes it the broker returns it,
     /// and the requester gets the no-responders status at once. A reply (to an inbox) is not confirmed:
     /// one lost on the way is as lost as one whose requester stopped waiting, and the wait for the broker
-    /// took a third of a request's round trip.
+    /// lengthened every request's round trip.
     /// </summary>
     public async ValueTask PublishAsync(Message message, CancellationToken cancellationToken)
     {
