@@ -12,8 +12,8 @@ namespace ToDoList.Bench.Scenarios;
 
 /// <summary>
 /// <c>save-drain</c>: a backlog of new-item events on NATS JetStream drained into PostgreSQL. Ours: the published
-/// app's <c>todo save-handler</c> process (batches of what has arrived, one query and one insert per batch,
-/// acknowledged after commit). Baseline, the seed's design: one message at a time, one INSERT per message
+/// app's <c>todo save-handler</c> process (batches of what has arrived, a partial one waiting 5 ms for more; one
+/// insert per batch, acknowledged after commit). Baseline, the seed's design: one message at a time, one INSERT per message
 /// (autocommit), acknowledged after it, over the same backlog.
 /// </summary>
 internal static class SaveDrain
